@@ -1,0 +1,424 @@
+"""Grading specs for 01_filters: zero_pad, correlate2d, conv2d, conv2d_multi."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from cnn_solutions import answers
+from cnn_solutions.conv import conv2d, conv2d_multi, correlate2d, zero_pad
+from cnn_solutions.grading.check import AnswerMistake, AnswerSpec
+from cnn_solutions.grading.core import Case, FunctionSpec, Mistake
+
+# --- case generation ------------------------------------------------------------------
+
+
+def _ints(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    return rng.integers(-4, 5, size=shape).astype(np.float64)
+
+
+def _floats(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    return rng.normal(size=shape).round(3)
+
+
+def _image_kernel_cases(seed: int, combos: list[tuple], integer: bool = False) -> list[Case]:
+    """Cases for conv2d from (H, W, kh, kw, stride, padding) tuples."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for h, w, kh, kw, stride, padding in combos:
+        image = rng.integers(0, 10, size=(h, w)) if integer else _ints(rng, h, w)
+        kernel = _floats(rng, kh, kw) if integer else _ints(rng, kh, kw)
+        label = f"{h}x{w} image, {kh}x{kw} kernel, stride {stride}, padding {padding}"
+        if integer:
+            label += ", integer image"
+        cases.append(Case(label, (image, kernel), {"stride": stride, "padding": padding}))
+    return cases
+
+
+# --- mistake models -------------------------------------------------------------------
+
+
+def _flip(kernel: np.ndarray) -> np.ndarray:
+    return np.asarray(kernel)[::-1, ::-1]
+
+
+def _pad_one_side(image: np.ndarray, pad: int, before: bool) -> np.ndarray:
+    widths = [(pad, 0) if before else (0, pad)] * 2 + [(0, 0)] * (np.ndim(image) - 2)
+    return np.pad(np.asarray(image, dtype=np.float64), widths)
+
+
+def _ceil_conv2d(image, kernel, stride=1, padding=0):
+    h, w = np.shape(image)
+    kh, kw = np.shape(kernel)
+    # ceil instead of floor: the last window runs past the edge and sees implicit zeros.
+    extra_h = (math.ceil((h + 2 * padding - kh) / stride) * stride + kh) - (h + 2 * padding)
+    extra_w = (math.ceil((w + 2 * padding - kw) / stride) * stride + kw) - (w + 2 * padding)
+    if extra_h <= 0 and extra_w <= 0:
+        raise ValueError("floor and ceil agree on this case")
+    padded = np.pad(zero_pad(image, padding), [(0, max(extra_h, 0)), (0, max(extra_w, 0))])
+    return conv2d(padded, kernel, stride)
+
+
+def _one_side_conv2d(before: bool, factor: int):
+    def model(image, kernel, stride=1, padding=0):
+        if padding == 0:
+            raise ValueError("no padding in this case")
+        return conv2d(_pad_one_side(image, factor * padding, before), kernel, stride)
+
+    return model
+
+
+def _off_by_one(fn):
+    def model(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        if min(out.shape[:2]) < 2:
+            raise ValueError("too small to lose a row")
+        return out[:-1, :-1]
+
+    return model
+
+
+def _truncated(fn):
+    def model(*args, **kwargs):
+        return np.trunc(fn(*args, **kwargs))
+
+    return model
+
+
+def _transposed_conv2d(image, kernel, stride=1, padding=0):
+    return conv2d(np.asarray(image).T, np.asarray(kernel).T, stride, padding).T
+
+
+FLIPPED = "flipped kernel (a true convolution)"
+FLIPPED_ADVICE = (
+    "Deep-learning 'convolution' is cross-correlation: multiply image[i+a, j+b] by "
+    "kernel[a, b]; do not flip the kernel."
+)
+OFF_BY_ONE = "output size off by one"
+OFF_BY_ONE_ADVICE = (
+    "There are H - kh + 1 window positions per column, not H - kh: loop to H - kh + 1."
+)
+TRUNCATION = "integer truncation"
+TRUNCATION_ADVICE = (
+    "An integer image must not truncate the result: build the output with a float dtype "
+    "(np.zeros(shape) is float64; np.zeros_like(int_image) is not)."
+)
+PADDING_IGNORED = "padding ignored"
+PADDING_IGNORED_ADVICE = (
+    "Add `padding` rows/columns of zeros on every side before sliding the filter."
+)
+ONE_SIDE = "padding on one side only"
+ONE_SIDE_ADVICE = "Pad both sides: `padding` zeros before the first row/column and after the last."
+STRIDE_IGNORED = "stride ignored"
+STRIDE_IGNORED_ADVICE = (
+    "Move the window `stride` cells at a time: window (i, j) starts at (i*stride, j*stride)."
+)
+CEIL = "ceil instead of floor in the output size"
+CEIL_ADVICE = (
+    "Output size is floor((n + 2*padding - f) / stride) + 1: a window that would run past "
+    "the padded edge is not computed."
+)
+TRANSPOSED = "axes transposed"
+TRANSPOSED_ADVICE = (
+    "Index arrays as [row, column]: the first axis is the height, the second the width."
+)
+
+_conv2d_mistakes = (
+    Mistake(
+        FLIPPED,
+        FLIPPED_ADVICE,
+        lambda i, k, stride=1, padding=0: conv2d(i, _flip(k), stride, padding),
+    ),
+    Mistake(
+        PADDING_IGNORED,
+        PADDING_IGNORED_ADVICE,
+        lambda i, k, stride=1, padding=0: conv2d(i, k, stride),
+    ),
+    *(
+        Mistake(ONE_SIDE, ONE_SIDE_ADVICE, _one_side_conv2d(before, factor))
+        for before in (True, False)
+        for factor in (1, 2)
+    ),
+    Mistake(
+        STRIDE_IGNORED,
+        STRIDE_IGNORED_ADVICE,
+        lambda i, k, stride=1, padding=0: conv2d(i, k, 1, padding),
+    ),
+    Mistake(CEIL, CEIL_ADVICE, _ceil_conv2d),
+    Mistake(OFF_BY_ONE, OFF_BY_ONE_ADVICE, _off_by_one(conv2d)),
+    Mistake(TRUNCATION, TRUNCATION_ADVICE, _truncated(conv2d)),
+    Mistake(TRANSPOSED, TRANSPOSED_ADVICE, _transposed_conv2d),
+)
+
+# --- zero_pad -------------------------------------------------------------------------
+
+
+def _zero_pad_cases(seed: int, channels: bool) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    shapes = [(3, 3), (2, 4), (4, 3), (1, 1)] if not channels else [(3, 3, 2), (2, 4, 3), (3, 2, 1)]
+    cases = []
+    for shape, pad in zip(shapes, [1, 2, 1, 3], strict=False):
+        image = rng.integers(1, 9, size=shape).astype(np.float64)
+        cases.append(Case(f"image of shape {shape}, pad {pad}", (image, pad)))
+    int_image = rng.integers(1, 9, size=shapes[0])
+    cases.append(Case(f"integer image of shape {shapes[0]}, pad 2", (int_image, 2)))
+    return cases
+
+
+def _zero_pad_all_axes(image, pad):
+    return np.pad(np.asarray(image, dtype=np.float64), pad)
+
+
+zero_pad_spec = FunctionSpec(
+    name="zero_pad",
+    params=("image", "pad"),
+    reference=zero_pad,
+    suites={
+        "basic": lambda: _zero_pad_cases(1, channels=False),
+        "channels": lambda: _zero_pad_cases(2, channels=True),
+        "zero": lambda: [
+            Case("pad 0 returns an equal array", (np.arange(6.0).reshape(2, 3), 0)),
+            Case("pad 0 on a 3-D image", (np.arange(12.0).reshape(2, 3, 2), 0)),
+        ],
+    },
+    mistakes=(
+        Mistake(
+            "channels padded too",
+            "Pad only the two spatial axes: use (0, 0) for the channel axis.",
+            _zero_pad_all_axes,
+        ),
+        Mistake(ONE_SIDE, ONE_SIDE_ADVICE, lambda image, pad: _pad_one_side(image, pad, True)),
+        Mistake(ONE_SIDE, ONE_SIDE_ADVICE, lambda image, pad: _pad_one_side(image, pad, False)),
+        Mistake(
+            "padded with the wrong amount",
+            "`pad` is the number of zeros on EACH side, so each padded axis grows by 2*pad.",
+            lambda image, pad: zero_pad(image, 2 * pad),
+        ),
+        Mistake(
+            "padded with the wrong amount",
+            "`pad` is the number of zeros on EACH side, so each padded axis grows by 2*pad.",
+            lambda image, pad: zero_pad(image, pad // 2),
+        ),
+    ),
+)
+
+# --- correlate2d ----------------------------------------------------------------------
+
+correlate2d_spec = FunctionSpec(
+    name="correlate2d",
+    params=("image", "kernel"),
+    reference=correlate2d,
+    suites={
+        "basic": lambda: [
+            Case(c.label.split(", stride")[0], c.args)
+            for c in _image_kernel_cases(
+                10, [(3, 3, 2, 2, 1, 0), (5, 5, 3, 3, 1, 0), (4, 4, 1, 1, 1, 0)]
+            )
+        ],
+        "nonsquare": lambda: [
+            Case(c.label.split(", stride")[0], c.args)
+            for c in _image_kernel_cases(
+                11, [(4, 6, 2, 3, 1, 0), (6, 4, 3, 1, 1, 0), (5, 7, 2, 4, 1, 0)]
+            )
+        ],
+        "integer": lambda: [
+            Case(c.label.replace(", stride 1, padding 0", ""), c.args)
+            for c in _image_kernel_cases(12, [(4, 4, 2, 2, 1, 0), (5, 6, 3, 2, 1, 0)], integer=True)
+        ],
+    },
+    mistakes=(
+        Mistake(FLIPPED, FLIPPED_ADVICE, lambda image, kernel: correlate2d(image, _flip(kernel))),
+        Mistake(OFF_BY_ONE, OFF_BY_ONE_ADVICE, _off_by_one(correlate2d)),
+        Mistake(TRUNCATION, TRUNCATION_ADVICE, _truncated(correlate2d)),
+        Mistake(
+            TRANSPOSED,
+            TRANSPOSED_ADVICE,
+            lambda image, kernel: correlate2d(np.asarray(image).T, np.asarray(kernel).T).T,
+        ),
+        Mistake(
+            TRANSPOSED,
+            TRANSPOSED_ADVICE,
+            lambda image, kernel: correlate2d(image, np.asarray(kernel).T),
+        ),
+    ),
+)
+
+# --- conv2d ---------------------------------------------------------------------------
+
+conv2d_spec = FunctionSpec(
+    name="conv2d",
+    params=("image", "kernel", "stride", "padding"),
+    reference=conv2d,
+    suites={
+        "basic": lambda: _image_kernel_cases(20, [(4, 4, 3, 3, 1, 0), (5, 6, 2, 3, 1, 0)]),
+        "padding": lambda: _image_kernel_cases(
+            21, [(4, 4, 3, 3, 1, 1), (5, 4, 3, 2, 1, 2), (3, 5, 2, 2, 1, 3)]
+        ),
+        "stride": lambda: _image_kernel_cases(
+            22, [(6, 6, 2, 2, 2, 0), (7, 7, 3, 3, 2, 0), (8, 7, 3, 2, 3, 0)]
+        ),
+        "stride_padding": lambda: _image_kernel_cases(
+            23, [(5, 5, 3, 3, 2, 1), (7, 6, 3, 3, 3, 2), (6, 8, 4, 3, 2, 1)]
+        ),
+        "integer": lambda: _image_kernel_cases(
+            24, [(5, 5, 3, 3, 1, 1), (6, 5, 2, 2, 2, 0)], integer=True
+        ),
+        "errors": lambda: [
+            Case(
+                "negative padding",
+                (np.ones((4, 4)), np.ones((2, 2))),
+                {"padding": -1},
+                raises=ValueError,
+            ),
+            Case("stride 0", (np.ones((4, 4)), np.ones((2, 2))), {"stride": 0}, raises=ValueError),
+            Case(
+                "kernel larger than the padded image",
+                (np.ones((3, 3)), np.ones((6, 6))),
+                {"padding": 1},
+                raises=ValueError,
+            ),
+        ],
+    },
+    mistakes=_conv2d_mistakes,
+)
+
+# --- conv2d_multi ---------------------------------------------------------------------
+
+
+def _multi_cases(seed: int, combos: list[tuple], bias: bool) -> list[Case]:
+    """Cases from (H, W, C_in, kh, kw, C_out, stride, padding) tuples."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for h, w, c_in, kh, kw, c_out, stride, padding in combos:
+        x = _ints(rng, h, w, c_in)
+        filters = _ints(rng, kh, kw, c_in, c_out)
+        b = _ints(rng, c_out) if bias else None
+        label = (
+            f"{h}x{w}x{c_in} input, {c_out} filters {kh}x{kw}, stride {stride}, padding {padding}"
+            + (", with bias" if bias else ", no bias")
+        )
+        cases.append(Case(label, (x, filters, b), {"stride": stride, "padding": padding}))
+    return cases
+
+
+def _first_channel_only(x, filters, bias=None, stride=1, padding=0):
+    return conv2d_multi(
+        np.asarray(x)[:, :, :1], np.asarray(filters)[:, :, :1], bias, stride, padding
+    )
+
+
+def _channels_averaged(x, filters, bias=None, stride=1, padding=0):
+    c_in = np.shape(x)[2]
+    out = conv2d_multi(x, filters, None, stride, padding) / c_in
+    return out if bias is None else out + bias
+
+
+def _bias_per_input_channel(x, filters, bias=None, stride=1, padding=0):
+    if bias is None:
+        raise ValueError("no bias in this case")
+    return conv2d_multi(x, filters, None, stride, padding) + np.shape(x)[2] * np.asarray(bias)
+
+
+def _multi_variant(**changes):
+    def model(x, filters, bias=None, stride=1, padding=0):
+        args = {"bias": bias, "stride": stride, "padding": padding} | changes
+        return conv2d_multi(x, filters, **args)
+
+    return model
+
+
+conv2d_multi_spec = FunctionSpec(
+    name="conv2d_multi",
+    params=("x", "filters", "bias", "stride", "padding"),
+    reference=conv2d_multi,
+    suites={
+        "basic": lambda: _multi_cases(
+            30, [(4, 4, 1, 3, 3, 1, 1, 0), (5, 4, 2, 2, 2, 1, 1, 0)], False
+        ),
+        "channels": lambda: _multi_cases(
+            31,
+            [(4, 5, 3, 2, 2, 2, 1, 0), (5, 5, 4, 3, 3, 3, 1, 0), (3, 3, 2, 1, 1, 4, 1, 0)],
+            False,
+        ),
+        "bias": lambda: _multi_cases(
+            32, [(4, 4, 2, 3, 3, 2, 1, 0), (5, 5, 3, 2, 2, 3, 1, 0)], True
+        ),
+        "stride_padding": lambda: _multi_cases(
+            33, [(5, 5, 2, 3, 3, 2, 2, 1), (6, 7, 3, 3, 2, 2, 3, 2), (4, 4, 1, 2, 2, 3, 2, 0)], True
+        ),
+        "errors": lambda: [
+            Case(
+                "channel mismatch: 3-channel input, 2-channel filters",
+                (np.ones((4, 4, 3)), np.ones((2, 2, 2, 1))),
+                raises=ValueError,
+            ),
+            Case(
+                "bias of the wrong size",
+                (np.ones((4, 4, 2)), np.ones((2, 2, 2, 3)), np.ones(2)),
+                raises=ValueError,
+            ),
+            Case(
+                "negative padding",
+                (np.ones((4, 4, 1)), np.ones((2, 2, 1, 1))),
+                {"padding": -1},
+                raises=ValueError,
+            ),
+        ],
+    },
+    mistakes=(
+        Mistake(
+            "bias forgotten",
+            "Add bias[k] to every value of output channel k.",
+            _multi_variant(bias=None),
+        ),
+        Mistake(
+            "channels not summed (only one input channel used)",
+            "Each filter spans all input channels: sum the products over every channel.",
+            _first_channel_only,
+        ),
+        Mistake(
+            "channels averaged instead of summed",
+            "A filter's response is the sum over all input channels, not the mean.",
+            _channels_averaged,
+        ),
+        Mistake(
+            "bias added once per input channel",
+            "Add the bias once per output value, after summing over the input channels.",
+            _bias_per_input_channel,
+        ),
+        Mistake(
+            FLIPPED,
+            FLIPPED_ADVICE,
+            lambda x, f, bias=None, stride=1, padding=0: conv2d_multi(
+                x, np.asarray(f)[::-1, ::-1], bias, stride, padding
+            ),
+        ),
+        Mistake(PADDING_IGNORED, PADDING_IGNORED_ADVICE, _multi_variant(padding=0)),
+        Mistake(STRIDE_IGNORED, STRIDE_IGNORED_ADVICE, _multi_variant(stride=1)),
+    ),
+)
+
+FUNCTIONS = (zero_pad_spec, correlate2d_spec, conv2d_spec, conv2d_multi_spec)
+
+# --- the answer -----------------------------------------------------------------------
+
+ANSWERS = (
+    AnswerSpec(
+        name="laplacian_response",
+        expected=answers.laplacian_response,
+        meaning="laplacian slid over line_image with padding 1, a 5x5 array",
+        mistakes=(
+            AnswerMistake(
+                PADDING_IGNORED,
+                "With padding 1 a 3x3 filter keeps the 5x5 size: pad line_image first.",
+                conv2d(answers.line_image, answers.laplacian),
+            ),
+            AnswerMistake(
+                "result padded instead of the input",
+                "Pad the image before sliding the filter; zeros around the result are not that.",
+                zero_pad(conv2d(answers.line_image, answers.laplacian), 1),
+            ),
+        ),
+    ),
+)
