@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnn_solutions._validate import as_float_array, check_channels, check_int, check_window_fits
-from cnn_solutions.conv import check_bias, correlate_batch, windows
+from cnn_solutions.conv import check_bias, correlate_batch, kernel_offsets, output_hw, pad_batch
 
 __all__ = ["conv_forward", "conv_backward"]
 
@@ -44,32 +44,6 @@ def conv_forward(
     return out, (x, w, b, stride, padding)
 
 
-def _dilate(dout: np.ndarray, stride: int) -> np.ndarray:
-    """Insert ``stride - 1`` zeros between output positions, so stride becomes 1."""
-    if stride == 1:
-        return dout
-    n, ho, wo, c = dout.shape
-    dilated = np.zeros((n, (ho - 1) * stride + 1, (wo - 1) * stride + 1, c))
-    dilated[:, ::stride, ::stride] = dout
-    return dilated
-
-
-def _input_gradient(dout: np.ndarray, w: np.ndarray, padded_hw: tuple[int, int], stride: int):
-    """Scatter-add every window's gradient back onto the padded input.
-
-    Overlapping windows must add up, which a full correlation of the (dilated) upstream
-    gradient with the rotated kernel does in one vectorised pass.
-    """
-    kh, kw = w.shape[:2]
-    d = _dilate(dout, stride)
-    # Rows and columns that no window reached (floor in the size formula) get zero gradient.
-    extra_h = padded_hw[0] - (d.shape[1] + kh - 1)
-    extra_w = padded_hw[1] - (d.shape[2] + kw - 1)
-    d = np.pad(d, [(0, 0), (kh - 1, kh - 1 + extra_h), (kw - 1, kw - 1 + extra_w), (0, 0)])
-    rotated = w[::-1, ::-1].transpose(0, 1, 3, 2)
-    return correlate_batch(d, rotated, 1, 0)
-
-
 def conv_backward(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of a convolution layer.
 
@@ -90,16 +64,18 @@ def conv_backward(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.nd
     xa = as_float_array(x, "x", (4,))
     wa = as_float_array(w, "w", (4,))
     g = as_float_array(dout, "dout", (4,))
-    kh, kw = wa.shape[:2]
-    pads = [(0, 0), (padding, padding), (padding, padding), (0, 0)]
-    xp = np.pad(xa, pads) if padding else xa
-    out_hw = [(xp.shape[i] - wa.shape[i - 1]) // stride + 1 for i in (1, 2)]
+    xp = pad_batch(xa, padding)
+    out_hw = output_hw(xp.shape[1:3], wa.shape, stride)
     expected = (xa.shape[0], *out_hw, wa.shape[3])
     if g.shape != expected:
         raise ValueError(f"dout must have the forward output's shape {expected}, got {g.shape}")
-    cols = windows(xp, (kh, kw), stride)
-    dw = np.tensordot(cols, g, axes=([0, 1, 2], [0, 1, 2])).transpose(1, 2, 0, 3)
+    flat_dout = g.reshape(-1, g.shape[3])
+    dw = np.empty_like(wa)
+    dxp = np.zeros(xp.shape)
+    for a, b, at in kernel_offsets(wa.shape[:2], out_hw, stride):
+        dw[a, b] = xp[at].reshape(-1, xa.shape[3]).T @ flat_dout
+        # += on the strided slice is the scatter-add: overlapping windows accumulate.
+        dxp[at] += g @ wa[a, b].T
     db = g.sum(axis=(0, 1, 2))
-    dxp = _input_gradient(g, wa, xp.shape[1:3], stride)
     dx = dxp[:, padding : padding + xa.shape[1], padding : padding + xa.shape[2]]
-    return np.ascontiguousarray(dx), np.ascontiguousarray(dw), db
+    return np.ascontiguousarray(dx), dw, db
