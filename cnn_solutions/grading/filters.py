@@ -86,8 +86,17 @@ def _truncated(fn):
     return model
 
 
+def _windows_not_strided(image, kernel, stride=1, padding=0):
+    # The output has the strided size, but window (i, j) starts at (i, j), not (i*s, j*s).
+    if stride == 1:
+        raise ValueError("no stride in this case")
+    h_out, w_out = np.shape(conv2d(image, kernel, stride, padding))
+    return conv2d(image, kernel, 1, padding)[:h_out, :w_out]
+
+
 def _transposed_conv2d(image, kernel, stride=1, padding=0):
-    return conv2d(np.asarray(image).T, np.asarray(kernel).T, stride, padding).T
+    # The output laid out (W_out, H_out): out[j, i] filled with the value of window (i, j).
+    return conv2d(image, kernel, stride, padding).T
 
 
 FLIPPED = "flipped kernel (a true convolution)"
@@ -119,6 +128,15 @@ CEIL_ADVICE = (
     "Output size is floor((n + 2*padding - f) / stride) + 1: a window that would run past "
     "the padded edge is not computed."
 )
+BIAS_FORGOTTEN = "bias forgotten"
+BIAS_PER_CHANNEL = "bias added once per input channel"
+CHANNELS_NOT_SUMMED = "channels not summed (only one input channel used)"
+CHANNELS_AVERAGED = "channels averaged instead of summed"
+CHANNELS_PADDED = "channels padded too"
+WRONG_PAD_AMOUNT = "padded with the wrong amount"
+FULL_CORRELATION = "padding 2 (a 'full' correlation) instead of 1"
+EDGE_PADDED = "padded with edge values instead of zeros"
+RESULT_PADDED = "result padded instead of the input"
 TRANSPOSED = "axes transposed"
 TRANSPOSED_ADVICE = (
     "Index arrays as [row, column]: the first axis is the height, the second the width."
@@ -145,6 +163,7 @@ _conv2d_mistakes = (
         STRIDE_IGNORED_ADVICE,
         lambda i, k, stride=1, padding=0: conv2d(i, k, 1, padding),
     ),
+    Mistake(STRIDE_IGNORED, STRIDE_IGNORED_ADVICE, _windows_not_strided),
     Mistake(CEIL, CEIL_ADVICE, _ceil_conv2d),
     Mistake(OFF_BY_ONE, OFF_BY_ONE_ADVICE, _off_by_one(conv2d)),
     Mistake(TRUNCATION, TRUNCATION_ADVICE, _truncated(conv2d)),
@@ -184,19 +203,19 @@ zero_pad_spec = FunctionSpec(
     },
     mistakes=(
         Mistake(
-            "channels padded too",
+            CHANNELS_PADDED,
             "Pad only the two spatial axes: use (0, 0) for the channel axis.",
             _zero_pad_all_axes,
         ),
         Mistake(ONE_SIDE, ONE_SIDE_ADVICE, lambda image, pad: _pad_one_side(image, pad, True)),
         Mistake(ONE_SIDE, ONE_SIDE_ADVICE, lambda image, pad: _pad_one_side(image, pad, False)),
         Mistake(
-            "padded with the wrong amount",
+            WRONG_PAD_AMOUNT,
             "`pad` is the number of zeros on EACH side, so each padded axis grows by 2*pad.",
             lambda image, pad: zero_pad(image, 2 * pad),
         ),
         Mistake(
-            "padded with the wrong amount",
+            WRONG_PAD_AMOUNT,
             "`pad` is the number of zeros on EACH side, so each padded axis grows by 2*pad.",
             lambda image, pad: zero_pad(image, pad // 2),
         ),
@@ -234,7 +253,7 @@ correlate2d_spec = FunctionSpec(
         Mistake(
             TRANSPOSED,
             TRANSPOSED_ADVICE,
-            lambda image, kernel: correlate2d(np.asarray(image).T, np.asarray(kernel).T).T,
+            lambda image, kernel: correlate2d(image, kernel).T,
         ),
         Mistake(
             TRANSPOSED,
@@ -252,17 +271,19 @@ conv2d_spec = FunctionSpec(
     reference=conv2d,
     suites={
         "basic": lambda: _image_kernel_cases(20, [(4, 4, 3, 3, 1, 0), (5, 6, 2, 3, 1, 0)]),
+        # Padding 2 comes first: with padding 1 and stride 1, padding one side only gives
+        # exactly the output of an off-by-one loop, and feedback names the first failure.
         "padding": lambda: _image_kernel_cases(
-            21, [(4, 4, 3, 3, 1, 1), (5, 4, 3, 2, 1, 2), (3, 5, 2, 2, 1, 3)]
+            21, [(5, 4, 3, 2, 1, 2), (4, 4, 3, 3, 1, 1), (3, 5, 2, 2, 1, 3)]
         ),
         "stride": lambda: _image_kernel_cases(
             22, [(6, 6, 2, 2, 2, 0), (7, 7, 3, 3, 2, 0), (8, 7, 3, 2, 3, 0)]
         ),
         "stride_padding": lambda: _image_kernel_cases(
-            23, [(5, 5, 3, 3, 2, 1), (7, 6, 3, 3, 3, 2), (6, 8, 4, 3, 2, 1)]
+            23, [(7, 6, 3, 3, 3, 2), (5, 5, 3, 3, 2, 1), (6, 8, 4, 3, 2, 1)]
         ),
         "integer": lambda: _image_kernel_cases(
-            24, [(5, 5, 3, 3, 1, 1), (6, 5, 2, 2, 2, 0)], integer=True
+            24, [(6, 5, 2, 2, 2, 0), (5, 5, 3, 3, 1, 2)], integer=True
         ),
         "errors": lambda: [
             Case(
@@ -286,17 +307,18 @@ conv2d_spec = FunctionSpec(
 # --- conv2d_multi ---------------------------------------------------------------------
 
 
-def _multi_cases(seed: int, combos: list[tuple], bias: bool) -> list[Case]:
+def _multi_cases(seed: int, combos: list[tuple], bias: bool, integer: bool = False) -> list[Case]:
     """Cases from (H, W, C_in, kh, kw, C_out, stride, padding) tuples."""
     rng = np.random.default_rng(seed)
     cases = []
     for h, w, c_in, kh, kw, c_out, stride, padding in combos:
-        x = _ints(rng, h, w, c_in)
-        filters = _ints(rng, kh, kw, c_in, c_out)
+        x = rng.integers(0, 10, size=(h, w, c_in)) if integer else _ints(rng, h, w, c_in)
+        filters = (_floats if integer else _ints)(rng, kh, kw, c_in, c_out)
         b = _ints(rng, c_out) if bias else None
         label = (
             f"{h}x{w}x{c_in} input, {c_out} filters {kh}x{kw}, stride {stride}, padding {padding}"
             + (", with bias" if bias else ", no bias")
+            + (", integer input" if integer else "")
         )
         cases.append(Case(label, (x, filters, b), {"stride": stride, "padding": padding}))
     return cases
@@ -318,6 +340,34 @@ def _bias_per_input_channel(x, filters, bias=None, stride=1, padding=0):
     if bias is None:
         raise ValueError("no bias in this case")
     return conv2d_multi(x, filters, None, stride, padding) + np.shape(x)[2] * np.asarray(bias)
+
+
+def _per_channel(conv2d_model):
+    """conv2d_multi built from a single-channel conv2d model, channel by channel."""
+
+    def model(x, filters, bias=None, stride=1, padding=0):
+        x, filters = np.asarray(x, dtype=np.float64), np.asarray(filters)
+        out = sum(
+            np.stack(
+                [
+                    conv2d_model(x[:, :, c], filters[:, :, c, k], stride, padding)
+                    for k in range(filters.shape[3])
+                ],
+                axis=-1,
+            )
+            for c in range(x.shape[2])
+        )
+        return out if bias is None else out + np.asarray(bias)
+
+    return model
+
+
+def _filter_axes_swapped(x, filters, bias=None, stride=1, padding=0):
+    # filters[:, :, k, c] read as filter k, channel c: only runs when C_in == C_out.
+    f = np.asarray(filters)
+    if f.shape[2] != f.shape[3]:
+        raise ValueError("C_in != C_out: the swapped indexing would fail")
+    return conv2d_multi(x, f.transpose(0, 1, 3, 2), bias, stride, padding)
 
 
 def _multi_variant(**changes):
@@ -345,7 +395,10 @@ conv2d_multi_spec = FunctionSpec(
             32, [(4, 4, 2, 3, 3, 2, 1, 0), (5, 5, 3, 2, 2, 3, 1, 0)], True
         ),
         "stride_padding": lambda: _multi_cases(
-            33, [(5, 5, 2, 3, 3, 2, 2, 1), (6, 7, 3, 3, 2, 2, 3, 2), (4, 4, 1, 2, 2, 3, 2, 0)], True
+            33, [(7, 6, 2, 2, 3, 2, 2, 1), (6, 7, 3, 3, 2, 2, 3, 2), (4, 4, 1, 2, 2, 3, 2, 0)], True
+        ),
+        "integer": lambda: _multi_cases(
+            34, [(4, 4, 2, 2, 2, 2, 1, 0), (5, 5, 3, 3, 3, 2, 2, 2)], True, integer=True
         ),
         "errors": lambda: [
             Case(
@@ -368,22 +421,22 @@ conv2d_multi_spec = FunctionSpec(
     },
     mistakes=(
         Mistake(
-            "bias forgotten",
+            BIAS_FORGOTTEN,
             "Add bias[k] to every value of output channel k.",
             _multi_variant(bias=None),
         ),
         Mistake(
-            "channels not summed (only one input channel used)",
+            CHANNELS_NOT_SUMMED,
             "Each filter spans all input channels: sum the products over every channel.",
             _first_channel_only,
         ),
         Mistake(
-            "channels averaged instead of summed",
+            CHANNELS_AVERAGED,
             "A filter's response is the sum over all input channels, not the mean.",
             _channels_averaged,
         ),
         Mistake(
-            "bias added once per input channel",
+            BIAS_PER_CHANNEL,
             "Add the bias once per output value, after summing over the input channels.",
             _bias_per_input_channel,
         ),
@@ -396,6 +449,22 @@ conv2d_multi_spec = FunctionSpec(
         ),
         Mistake(PADDING_IGNORED, PADDING_IGNORED_ADVICE, _multi_variant(padding=0)),
         Mistake(STRIDE_IGNORED, STRIDE_IGNORED_ADVICE, _multi_variant(stride=1)),
+        *(
+            Mistake(name, advice, _per_channel(model))
+            for name, advice, model in (
+                (STRIDE_IGNORED, STRIDE_IGNORED_ADVICE, _windows_not_strided),
+                (ONE_SIDE, ONE_SIDE_ADVICE, _one_side_conv2d(True, 1)),
+                (ONE_SIDE, ONE_SIDE_ADVICE, _one_side_conv2d(False, 1)),
+                (OFF_BY_ONE, OFF_BY_ONE_ADVICE, _off_by_one(conv2d)),
+            )
+        ),
+        Mistake(TRUNCATION, TRUNCATION_ADVICE, _truncated(conv2d_multi)),
+        Mistake(
+            TRANSPOSED,
+            "filters has shape (kh, kw, C_in, C_out): channel c of filter k is "
+            "filters[:, :, c, k].",
+            _filter_axes_swapped,
+        ),
     ),
 )
 
@@ -415,9 +484,21 @@ ANSWERS = (
                 conv2d(answers.line_image, answers.laplacian),
             ),
             AnswerMistake(
-                "result padded instead of the input",
+                RESULT_PADDED,
                 "Pad the image before sliding the filter; zeros around the result are not that.",
                 zero_pad(conv2d(answers.line_image, answers.laplacian), 1),
+            ),
+            AnswerMistake(
+                FULL_CORRELATION,
+                "Pad by 1 for a 3x3 filter; scipy's correlate2d defaults to mode='full', "
+                "which pads by 2 and returns 7x7.",
+                conv2d(answers.line_image, answers.laplacian, padding=2),
+            ),
+            AnswerMistake(
+                EDGE_PADDED,
+                "Padding adds zeros. scipy.ndimage.correlate reflects the edge unless you pass "
+                "mode='constant'; zero_pad does it right.",
+                conv2d(np.pad(answers.line_image, 1, mode="edge"), answers.laplacian),
             ),
         ),
     ),

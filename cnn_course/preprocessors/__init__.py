@@ -1,0 +1,8 @@
+"""nbgrader preprocessors of the CNN course, one per module.
+
+Register them in ``nbgrader_config.py`` (see :mod:`cnn_course.preprocessors.hide_hidden_tests`).
+"""
+
+from cnn_course.preprocessors.hide_hidden_tests import HideHiddenTests
+
+__all__ = ["HideHiddenTests"]
