@@ -133,6 +133,11 @@ def test_feedback_names_case_inputs_and_advice() -> None:
         check_cell(namespace, "conv1x1_bias")
     report = failure.value.report
     assert report.startswith("✗ conv1x1 · bias: case 1 of 2 failed")
-    for part in ("Inputs:", "bias = array(", "Problem: values differ", "Expected: array("):
+    for part in (
+        "Inputs:",
+        "bias = array(",
+        "Problem: values differ",
+        "Expected: array of shape (3, 3, 3)",
+    ):
         assert part in report, report
     assert spec_module.BIAS_FORGOTTEN_ADVICE in report

@@ -25,6 +25,7 @@ ASSIGNMENTS: dict[str, tuple[str, str]] = {
     "02_output_size": ("output_size", "output_size.ipynb"),
     "03_conv1x1": ("conv1x1", "conv1x1.ipynb"),
     "04_conv_backprop": ("backprop", "conv_backprop.ipynb"),
+    "05_quiz": ("quiz", "quiz.ipynb"),
 }
 
 Code = str | Callable[..., object]

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnn_solutions.grading.core import (
+    CALL_SECONDS,
     Call,
     Case,
     FunctionSpec,
     GradingFailure,
+    StudentTimeout,
     call_student,
     compare,
     describe_case,
@@ -18,6 +20,7 @@ from cnn_solutions.grading.core import (
     matches,
     reference_result,
     show,
+    timed_out_before,
 )
 
 MISTAKE_PREFIX = "Likely mistake:"
@@ -108,10 +111,15 @@ def _check_shape_of_parts(spec: FunctionSpec, got: Any) -> str | None:
 
 
 def _judge(spec: FunctionSpec, fn: Callable[..., Any], case: Case) -> Verdict | None:
+    if timed_out_before(fn):
+        problem = f"did not finish within {CALL_SECONDS:g} s in an earlier check; not run again"
+        return Verdict(problem, Call())
     call = call_student(fn, case, spec.params)
     if case.raises is not None:
         return _judge_raise(case, call)
     if call.error is not None:
+        if isinstance(call.error, StudentTimeout):
+            return Verdict(call.error_text, call)
         if isinstance(call.error, NotImplementedError):
             return Verdict("not implemented yet (it raises NotImplementedError)", call)
         return Verdict("raised an error:\n" + _indent(call.error_text, 6), call)

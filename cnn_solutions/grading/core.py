@@ -10,9 +10,12 @@ that cell); IPython shows only the message, never the grader's source.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import signal
+import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +23,13 @@ import numpy as np
 
 from cnn_solutions.grading.isolation import Captured, quiet
 
+# Every case is small: a correct plain-loop solution needs milliseconds, so a call that
+# runs for seconds is stuck, and the cell timeout need not be reached.
+CALL_SECONDS = 5.0
 RTOL = 1e-6
 ATOL = 1e-8
 MAX_SHOWN_ELEMENTS = 49
+MAX_SHOWN_MAP_ELEMENTS = 96
 
 
 class GradingFailure(AssertionError):
@@ -91,9 +98,31 @@ class Call:
 # --- showing values ------------------------------------------------------------------
 
 
+def _grid(plane: np.ndarray) -> str:
+    return np.array2string(plane, separator=", ", precision=4, suppress_small=True)
+
+
+def _maps(value: np.ndarray) -> str:
+    """A channels-last array as its 2-D spatial maps, which read like the notebook's pictures.
+
+    Printed whole, an (H, W, C) or (N, H, W, C) array puts every value on its own line.
+    """
+    lines = [f"array of shape {value.shape}, dtype {value.dtype}, as 2-D maps:"]
+    leading = value.shape[:-3] if value.ndim == 4 else ()
+    for index in np.ndindex(*leading, value.shape[-1]):
+        *batch, channel = index
+        where = "[" + ", ".join([*map(str, batch), ":", ":", str(channel)]) + "]"
+        lines.append(
+            labelled(f"  {where} = ", _grid(value[(*batch, slice(None), slice(None), channel)]))
+        )
+    return "\n".join(lines)
+
+
 def show(value: Any) -> str:
     """A compact, readable rendering of an argument or result."""
     if isinstance(value, np.ndarray):
+        if value.ndim in (3, 4) and value.size <= MAX_SHOWN_MAP_ELEMENTS:
+            return _maps(value)
         if value.size <= MAX_SHOWN_ELEMENTS:
             body = np.array2string(
                 value, separator=", ", precision=4, suppress_small=True, prefix="array("
@@ -150,6 +179,40 @@ def _student_frames(error: BaseException) -> str:
     return "".join(lines).rstrip()
 
 
+class StudentTimeout(BaseException):
+    """Raised inside student code that runs too long (BaseException: ``except Exception``
+    in the student's code must not swallow it)."""
+
+
+# Functions that already ran out of time; later checks fail them at once instead of
+# spending the time again (a cell timeout per aspect would stall the whole batch).
+_timed_out: dict[int, Any] = {}
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` of wall time (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise StudentTimeout(f"did not finish within {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def timed_out_before(fn: Callable[..., Any]) -> bool:
+    code = getattr(fn, "__code__", None)
+    return code is not None and _timed_out.get(id(code)) is code
+
+
 def call_student(fn: Callable[..., Any], case: Case, params: Sequence[str]) -> Call:
     """Call ``fn`` on a copy of the case's arguments, quietly, noting inputs it changed."""
     args = copy.deepcopy(case.args)
@@ -157,7 +220,14 @@ def call_student(fn: Callable[..., Any], case: Case, params: Sequence[str]) -> C
     call = Call()
     with quiet() as captured:
         try:
-            call.result = fn(*args, **kwargs)
+            with time_limit(CALL_SECONDS):
+                call.result = fn(*args, **kwargs)
+        except StudentTimeout as error:
+            call.error = error
+            call.error_text = f"{error} on these small inputs: is there an endless loop?"
+            code = getattr(fn, "__code__", None)
+            if code is not None:
+                _timed_out[id(code)] = code
         except (Exception, SystemExit) as error:  # noqa: BLE001 -- any failure is the student's
             call.error = error
             call.error_text = _student_frames(error)

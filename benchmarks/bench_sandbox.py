@@ -1,0 +1,145 @@
+"""What the grading sandbox costs: nbgrader autograde with the plain kernel vs "cnn-grader".
+
+Builds two identical toy courses (one assignment, ``01_filters``, with a solution, a
+visible test and hidden tests that call ``cnn_solutions.grading.check``), submits the
+same correct notebook for ``--students`` students in each, and autogrades them with
+nbgrader (serially, as ``nbgrader autograde`` does), alternating the two kernels for
+``--rounds`` rounds. Prints seconds per notebook (median round) for each and the
+difference.
+
+    .venv/bin/python benchmarks/bench_sandbox.py [--students 6] [--rounds 2]
+
+As root the sandbox kernel also switches user and network namespace (the CI setting);
+otherwise it only sets resource limits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+from traitlets.config import Config
+
+from cnn_course.course import CourseDir
+from cnn_course.sandbox import ensure_kernelspec, ensure_sandbox_user, protect_course
+from cnn_course.sandbox import sandbox_config as make_sandbox_config
+
+ASSIGNMENT = "01_filters"
+SOLUTION = (
+    "def zero_pad(image, pad):\n"
+    "    image = np.asarray(image, dtype=float)\n"
+    "    widths = [(pad, pad)] * 2 + [(0, 0)] * (image.ndim - 2)\n"
+    "    return np.pad(image, widths)"
+)
+CELLS = [  # (grade_id, source, points or None for a solution cell, 0 for a locked cell)
+    ("imports", "import numpy as np", 0),
+    ("zero_pad", SOLUTION.replace("    image =", "    ### BEGIN SOLUTION\n    image =", 1), None),
+    (
+        "zero_pad_basic",
+        "assert zero_pad(np.ones((1, 1)), 1).shape == (3, 3)\n### BEGIN HIDDEN TESTS\n"
+        'from cnn_solutions.grading import check\ncheck("zero_pad", zero_pad, "basic")\n'
+        "### END HIDDEN TESTS",
+        2,
+    ),
+    (
+        "zero_pad_channels",
+        "### BEGIN HIDDEN TESTS\nfrom cnn_solutions.grading import check\n"
+        'check("zero_pad", zero_pad, "channels")\n### END HIDDEN TESTS',
+        3,
+    ),
+]
+
+
+def source_notebook() -> nbformat.NotebookNode:
+    """The instructor notebook: imports, a solution cell and two graded test cells."""
+    cells = []
+    for grade_id, source, points in CELLS:
+        meta = {"schema_version": 3, "grade_id": grade_id, "grade": bool(points)}
+        meta.update(solution=points is None, locked=points is not None)
+        if points:
+            meta["points"] = points
+        if points is None:
+            source += "\n    ### END SOLUTION"
+        cells.append(new_code_cell(source, metadata={"nbgrader": meta}))
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
+
+
+def build_course(root: Path, students: int) -> CourseDir:
+    """A generated course with the same correct submission from each student."""
+    toy = root / "toy" / "source" / ASSIGNMENT
+    toy.mkdir(parents=True)
+    nbformat.write(source_notebook(), toy / "filters.ipynb")
+    course = CourseDir.create(root / "course", [ASSIGNMENT], source_from=root / "toy")
+    course.generate(ASSIGNMENT)
+    answer = course.release_notebook(ASSIGNMENT)
+    next(c for c in answer.cells if c.metadata.nbgrader.grade_id == "zero_pad").source = SOLUTION
+    for number in range(students):
+        course.submit(f"student{number:02d}", ASSIGNMENT, answer)
+    return course
+
+
+def plain_config() -> Config:
+    """The stock kernel over TCP, whatever the course's nbgrader_config.py says."""
+    config = Config()
+    config.Execute.kernel_name = "python3"
+    config.Execute.extra_arguments = []
+    config.KernelManager.transport = "tcp"
+    return config
+
+
+def grade_seconds(course: CourseDir, guard: AbstractContextManager[object]) -> float:
+    start = time.perf_counter()
+    with guard:
+        course.autograde(ASSIGNMENT)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    ensure_kernelspec()
+    if os.geteuid() == 0:
+        ensure_sandbox_user()
+    base = Path(tempfile.mkdtemp(prefix="bench-sandbox-"))
+    base.chmod(0o755)
+    try:
+        plain = build_course(base / "plain", args.students)
+        plain.config.merge(plain_config())
+        sandbox = build_course(base / "sandbox", args.students)
+        sandbox.config.merge(make_sandbox_config(sandbox.root))
+        times: dict[str, list[float]] = {"python3": [], "cnn-grader": []}
+        for _ in range(args.rounds):
+            times["python3"].append(grade_seconds(plain, nullcontext()))
+            times["cnn-grader"].append(grade_seconds(sandbox, protect_course(sandbox.root)))
+        per_notebook = {k: statistics.median(v) / args.students for k, v in times.items()}
+        mode = "root: user switch + network namespace + rlimits" if os.geteuid() == 0 else "rlimits"
+        print(
+            f"{args.students} notebooks x {args.rounds} rounds, serial autograde; sandbox: {mode}"
+        )
+        for kernel, seconds in per_notebook.items():
+            rounds = ", ".join(f"{t:.2f}" for t in times[kernel])
+            print(f"  {kernel:<11} {seconds:6.3f} s/notebook   (rounds, s: {rounds})")
+        added = per_notebook["cnn-grader"] - per_notebook["python3"]
+        print(f"  added by the sandbox: {added:+.3f} s/notebook")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
