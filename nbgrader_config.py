@@ -27,3 +27,44 @@ from nbgrader.preprocessors import GetGrades  # noqa: E402
 from cnn_course.preprocessors import HideHiddenTests  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# Late work loses 10% of its score per started day after the due date (due dates live in
+# the gradebook: `nbgrader db assignment add ID --duedate=...`).
+from cnn_course.late_penalty import PerDayLatePenalty  # noqa: E402
+
+c.AssignLatePenalties.plugin_class = PerDayLatePenalty
+c.PerDayLatePenalty.percent_per_day = 10.0
+
+# Students' code runs in the restricted "cnn-grader" kernel when autograding (not when an
+# instructor validates): resource limits always; as root also an unprivileged user that
+# cannot read the gradebook, source/ or other students' work, and no network
+# (cnn_course/sandbox). The hooks tighten and restore the course's permissions around
+# each submission, so plain `nbgrader autograde` is protected as well as `cnn-course grade`.
+from functools import partial  # noqa: E402
+
+from cnn_course.sandbox import after_autograde, before_autograde, sandbox_config  # noqa: E402
+
+c.merge(sandbox_config(HERE, cell_timeout=30))
+c.Autograde.pre_convert_hook = partial(before_autograde, HERE)
+c.Autograde.post_convert_hook = partial(after_autograde, HERE)
+
+# --- Faulty submissions (tests/test_faults.py) -----------------------------------------
+# The per-cell timeout is the sandbox block's cell_timeout above; a student function stuck
+# inside a hidden check is stopped sooner, by the grading engine (5 s per call).
+#
+# Test cells fail by raising (assert, GradingFailure), never by writing to stderr; but
+# nbgrader scores any stderr output in a test cell as a failure, so a warning, a debug
+# print to sys.stderr or a C-level write to fd 2 from correct code called in a test cell's
+# visible asserts (outside the engine's capture), or a library's warning, would cost the
+# cell its points. IgnorePattern (run right after Execute) drops every stderr output of
+# graded notebooks: errors are separate outputs and still fail their cells.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"(?s)."
+# Output a cell keeps in the graded notebook and the feedback: a print loop in a student's
+# cell is cut to 200 lines; tracebacks to 200 lines, so that the grading engine's reports
+# (a few dozen lines) stay whole. Both count lines, not characters.
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 200
+# A test cell a student deleted comes back, hidden tests included, and is graded; without
+# this nbgrader leaves it ungraded and "needing manual grading".
+c.OverwriteCells.add_missing_cells = True

@@ -133,6 +133,11 @@ def run(args: argparse.Namespace) -> int:
         progress=bar_factory(args.progress),
     )
     print("\n".join(summarize(result, jobs, csv)))
+    # Cheating attempts: flags, withheld scores, feedback notices (cnn_course/integrity.py).
+    from cnn_course.integrity import review_after_grading, summary_lines
+
+    pairs = [(s.student, s.assignment) for s in submissions]
+    print("\n".join(summary_lines(review_after_grading(root, pairs, args.db, csv), root)))
     if result.failures:
         print(f"{len(result.failures)} task(s) failed:", file=sys.stderr)
         for failure in result.failures:

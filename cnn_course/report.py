@@ -23,7 +23,11 @@ writes into ``<course>/reports/`` by default:
 
 Everything is read from the gradebook (``nbgrader.api.Gradebook``) and from the autograded
 notebooks; nothing from logs. Statistics cover graded submissions only: a submission whose
-notebook could not be graded is listed under failures instead of counting as 0.
+notebook could not be graded is listed under failures instead of counting as 0, with the
+cause found in the submitted files (no notebook, a wrong name, invalid JSON, copied cells)
+or else the one ``cnn-course grade`` recorded in ``<course>/autograde_failures.json``
+(e.g. the kernel died). Cells that ran out of time (nbgrader's cell timeout, or the
+grading engine's per-call limit) and kernels that died are listed too.
 
 Flags are an input written by other tooling: ``<course>/reports/flags.json``, a JSON list of
 objects ``{"student": str, "assignment": str, "reason": str}`` (other keys are ignored).
@@ -44,6 +48,7 @@ import math
 import re
 import statistics
 import sys
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +62,7 @@ from sqlalchemy.engine import make_url
 from cnn_course.errors import CourseInputError
 from cnn_course.feedback import course_directory
 from cnn_course.preprocessors.hide_hidden_tests import strip_ansi
+from cnn_course.runner import FAILURES_FILE
 from cnn_solutions.grading import MISTAKE_PREFIX
 
 REPORT_DIR = "reports"
@@ -69,6 +75,8 @@ PASS_RATES_PNG = "pass_rates.png"
 MISTAKE_LINE = re.compile(rf"^\s*{re.escape(MISTAKE_PREFIX)}\s*(?P<name>.+?)\.(?:\s|$)", re.M)
 # Errors nbgrader records when a cell did not finish: it was graded, but not on its merits.
 UNFINISHED_ERRORS = {"CellTimeoutError": "timed out", "DeadKernelError": "killed the kernel"}
+# The grading engine's report on a student function it stopped (cnn_solutions.grading.core).
+ENGINE_TIMEOUT = re.compile(r"did not finish within [\d.]+ s")
 # Full points, allowing for float sums of partial credit.
 FULL_POINTS_SLACK = 1e-9
 
@@ -322,20 +330,66 @@ def _notebook_path(
     return Path(coursedir.format_path(step, student, assignment)) / f"{notebook}.ipynb"
 
 
+def _read_quietly(path: Path) -> nbformat.NotebookNode:
+    """Read a notebook; nbformat's warnings about it (e.g. repeated cell ids) stay silent."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return nbformat.read(path, as_version=4)
+
+
+def _copied_ids(notebook: nbformat.NotebookNode) -> list[str]:
+    """nbgrader ids that more than one cell carries (a cell copied with its metadata)."""
+    ids = [
+        meta.get("grade_id")
+        for meta in (cell.metadata.get("nbgrader", {}) for cell in notebook.cells)
+        if meta.get("grade") or meta.get("solution") or meta.get("locked")
+    ]
+    return sorted({i for i in ids if i and ids.count(i) > 1})
+
+
 def _why_not_graded(
-    coursedir: CourseDirectory, assignment: str, student: str, notebook: str
+    coursedir: CourseDirectory,
+    assignment: str,
+    student: str,
+    notebook: str,
+    recorded: str | None = None,
 ) -> str:
+    """The cause, seen in the submitted files, else ``recorded`` by ``cnn-course grade``."""
     submitted = _notebook_path(
         coursedir, coursedir.submitted_directory, student, assignment, notebook
     )
     if not submitted.is_file():
+        others = sorted(p.name for p in submitted.parent.glob("*.ipynb"))
+        if others:
+            return (
+                f"no {notebook}.ipynb was submitted, only {', '.join(others)} (nbgrader "
+                "grades a notebook only under its released name)"
+            )
         return f"no {notebook}.ipynb was submitted"
     try:
-        nbformat.read(submitted, as_version=4)
+        content = _read_quietly(submitted)
     except Exception as error:  # noqa: BLE001 -- any unreadable file is the same finding
         first_line = (str(error).strip().splitlines() or [""])[0][:200]
         return f"the submitted notebook is not valid ({type(error).__name__}: {first_line})"
+    copied = _copied_ids(content)
+    if copied:
+        return (
+            f"copied cells: the nbgrader id(s) {', '.join(copied)} appear more than once, "
+            "which nbgrader cannot grade (nbgrader issue #1083)"
+        )
+    if recorded:
+        return f"autograding failed: {recorded}"
     return "autograding failed for this notebook (no autograded copy; autograde it again)"
+
+
+def _unfinished(cell: nbformat.NotebookNode) -> str | None:
+    """How a cell did not finish: timed out (nbgrader or the grading engine), killed the kernel."""
+    for output in cell.get("outputs", []):
+        if output.get("ename") in UNFINISHED_ERRORS:
+            return UNFINISHED_ERRORS[output.ename]
+    if ENGINE_TIMEOUT.search(outputs_text(cell)):
+        return "timed out"
+    return None
 
 
 def _read_notebook_results(
@@ -358,20 +412,26 @@ def _read_notebook_results(
         if grade_id:
             by_id[grade_id] = cell
             cell_order.setdefault((assignment, name, grade_id), index)
+    scored = {}
     for grade in submitted_notebook.grades:
         if grade.auto_score is None and grade.manual_score is None:
             continue  # waiting for a human grader
         cells.append(CellResult(name, grade.name, float(grade.score), float(grade.max_score)))
+        scored[grade.name] = float(grade.score)
         cell = by_id.get(grade.name)
-        if cell is None:
+        if cell is not None:
+            mistakes += [(name, grade.name, m) for m in diagnosed_mistakes(cell)]
+    # Every cell: a solution cell stuck in a loop costs points only in later cells.
+    for index, cell in enumerate(notebook.cells):
+        what = _unfinished(cell)
+        if what is None:
             continue
-        mistakes += [(name, grade.name, m) for m in diagnosed_mistakes(cell)]
-        for output in cell.get("outputs", []):
-            if output.get("ename") in UNFINISHED_ERRORS:
-                what = UNFINISHED_ERRORS[output.ename]
-                reason = f"cell {grade.name} {what} (graded, scored {float(grade.score):g})"
-                problems.append(GradingProblem(assignment, student, name, reason))
-                break
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in scored:
+            reason = f"cell {grade_id} {what} (graded, scored {scored[grade_id]:g})"
+        else:
+            reason = f"cell {grade_id or f'#{index}'} {what} (not graded itself)"
+        problems.append(GradingProblem(assignment, student, name, reason))
     return cells, mistakes, problems
 
 
@@ -379,6 +439,7 @@ def _read_submission(
     coursedir: CourseDirectory,
     submission: SubmittedAssignment,
     cell_order: dict[tuple[str, str, str], int],
+    recorded: dict[tuple[str, str], str] | None = None,
 ) -> tuple[SubmissionResult, list[GradingProblem]]:
     assignment, student = submission.assignment.name, submission.student.id
     cells: list[CellResult] = []
@@ -389,7 +450,13 @@ def _read_submission(
         found = _read_notebook_results(coursedir, assignment, student, notebook, cell_order)
         if found is None:
             all_graded = False
-            reason = _why_not_graded(coursedir, assignment, student, notebook.name)
+            reason = _why_not_graded(
+                coursedir,
+                assignment,
+                student,
+                notebook.name,
+                (recorded or {}).get((assignment, student)),
+            )
             problems.append(GradingProblem(assignment, student, notebook.name, reason))
             continue
         cells += found[0]
@@ -403,10 +470,28 @@ def _read_submission(
     return result, problems
 
 
+def recorded_failures(root: Path) -> dict[tuple[str, str], str]:
+    """Why submissions failed to autograde, as ``cnn-course grade`` last recorded it.
+
+    Returns
+    -------
+    dict
+        ``(assignment, student) -> reason`` from ``<root>/autograde_failures.json``; empty
+        if the file does not exist or cannot be read.
+    """
+    try:
+        entries = json.loads((root / FAILURES_FILE).read_text(encoding="utf-8"))
+        return {(e["assignment"], e["student"]): str(e["reason"]) for e in entries}
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}
+
+
 def _ungraded_submissions(
-    coursedir: CourseDirectory, known: set[tuple[str, str]]
+    coursedir: CourseDirectory,
+    known: set[tuple[str, str]],
+    recorded: dict[tuple[str, str], str] | None = None,
 ) -> list[GradingProblem]:
-    """Submitted folders the gradebook knows nothing about: never autograded."""
+    """Submitted folders the gradebook knows nothing about: never (successfully) autograded."""
     pattern = coursedir.format_path(
         coursedir.submitted_directory, "(?P<student>[^/]+)", "(?P<assignment>[^/]+)", escape=True
     )
@@ -415,12 +500,16 @@ def _ungraded_submissions(
         match = re.fullmatch(pattern, folder)
         if match is None or not Path(folder).is_dir():
             continue
-        if (match["assignment"], match["student"]) not in known:
-            problems.append(
-                GradingProblem(
-                    match["assignment"], match["student"], "*", "submitted but not autograded yet"
-                )
-            )
+        key = (match["assignment"], match["student"])
+        if key in known:
+            continue
+        reason = "submitted but not autograded yet"
+        if not any(Path(folder).glob("*.ipynb")):
+            held = sorted(p.name for p in Path(folder).iterdir())
+            reason = f"no notebook was submitted (the folder holds: {', '.join(held) or 'nothing'})"
+        elif key in (recorded or {}):
+            reason = f"autograding failed: {(recorded or {})[key]}"
+        problems.append(GradingProblem(*key, "*", reason))
     return problems
 
 
@@ -486,6 +575,7 @@ def collect_report(root: Path | str, flags_path: Path | None = None) -> CourseRe
     coursedir = course_directory(root)
     db_url = _gradebook_url(coursedir)
     submissions, failures, known = [], [], set()
+    recorded = recorded_failures(root)
     cell_order: dict[tuple[str, str, str], int] = {}
     assignments: dict[str, float] = {}
     with Gradebook(db_url, coursedir.course_id) as gb:
@@ -494,11 +584,11 @@ def collect_report(root: Path | str, flags_path: Path | None = None) -> CourseRe
             for submission in sorted(
                 gb.assignment_submissions(assignment.name), key=lambda s: s.student.id
             ):
-                result, problems = _read_submission(coursedir, submission, cell_order)
+                result, problems = _read_submission(coursedir, submission, cell_order, recorded)
                 submissions.append(result)
                 failures += problems
                 known.add((result.assignment, result.student))
-    failures += _ungraded_submissions(coursedir, known)
+    failures += _ungraded_submissions(coursedir, known, recorded)
     if not submissions and not failures:
         raise CourseInputError(
             f"no submissions in {root.resolve()}: the gradebook has none and submitted/ is "

@@ -18,6 +18,8 @@ Gradebook safety: rows that tasks would race to create are made beforehand
 
 from __future__ import annotations
 
+import html
+import json
 import multiprocessing
 import os
 import re
@@ -154,6 +156,78 @@ def failure_reason(log: str, error: str = "") -> str:
     return last[-1][:300] if last else "unknown error (nbgrader reported failure)"
 
 
+# Failures whose nbgrader message misleads or says too little: (when the log matches this,
+# details from this pattern's matches in the log, explanation with {details}).
+_EXPLAINED_FAILURES: tuple[tuple[str, str, str], ...] = (
+    (
+        r"DeadKernelError",
+        "",
+        "the kernel died while running the notebook: its code crashed Python (e.g. "
+        "os._exit, a segfault, recursion deeper than the C stack) or went past the grading "
+        "kernel's CPU or memory limit; nothing was graded",
+    ),
+    (
+        r"NotJSONError",
+        "",
+        "the notebook file is not valid JSON (cut short, or edited outside Jupyter); "
+        "nothing was graded",
+    ),
+    (
+        r"Timeout waiting for IOPub output",
+        "",
+        "a cell was still running at the cell timeout and did not stop when interrupted (e.g. "
+        "one long computation inside a single C call), so nbgrader gave up on the notebook; "
+        "nothing was graded",
+    ),
+    (
+        r"exists multiple times",
+        r"Cell with id '([^']*)' exists multiple times",
+        "copied cells: the nbgrader id(s) {details} appear more than once in the notebook "
+        "(a cell was duplicated with its metadata), which nbgrader cannot grade (nbgrader "
+        "issue #1083); nothing was graded",
+    ),
+    (
+        r"No notebooks found",
+        r"Skipping unknown notebook: (?:.*/)?([^/\n]+\.ipynb)",
+        "wrong notebook name: {details} was submitted, but nbgrader grades only the "
+        "notebook under its released name; nothing was graded",
+    ),
+    (
+        r"No notebooks were matched by",
+        "",
+        "no notebook was submitted (the submission folder holds no .ipynb file)",
+    ),
+    (
+        r"Inconsistent checksums for cell",
+        r"Error: Inconsistent checksums for cell (\S+)",
+        "the nbgrader metadata of locked cell(s) {details} was edited, so nbgrader cannot "
+        "restore the cell; nothing was graded",
+    ),
+)
+
+
+def explain_failure(log: str) -> str | None:
+    """Say in plain words why nbgrader could not grade a submission, if the cause is known.
+
+    Parameters
+    ----------
+    log : str
+        nbgrader's log of the failed step.
+
+    Returns
+    -------
+    str or None
+        One sentence naming the cause (kernel death, invalid JSON, a cell that could not
+        be interrupted, copied cells, wrong notebook name, no notebook, edited locked-cell
+        metadata); None for other failures.
+    """
+    for when, detail, explanation in _EXPLAINED_FAILURES:
+        if re.search(when, log):
+            found = sorted(set(re.findall(detail, log))) if detail else []
+            return explanation.format(details=", ".join(repr(d) for d in found) or "?")
+    return None
+
+
 def _result(step: str, sub: Submission | None, outcome: dict, started: float) -> TaskResult:
     """Turn the dict nbgrader's ``capture_log`` returns into a :class:`TaskResult`."""
     log = outcome.get("log", "") or ""
@@ -161,7 +235,87 @@ def _result(step: str, sub: Submission | None, outcome: dict, started: float) ->
         status = SKIPPED if _SKIP_MESSAGE in log else OK
         return TaskResult(step, sub, status, seconds=time.perf_counter() - started)
     reason = failure_reason(log, outcome.get("error", "") or "")
+    explained = explain_failure(log)
+    if explained:  # nbgrader's own line first: scripts may match on it
+        reason = f"{reason} -- {explained}"
     return TaskResult(step, sub, FAILED, reason, time.perf_counter() - started, log)
+
+
+# Written into the course by ``grade``: why each submission that failed to autograde failed
+# (a JSON list of {"assignment", "student", "reason"}), read by the instructor's report.
+FAILURES_FILE = "autograde_failures.json"
+
+FAILURE_NOTE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{assignment}: not graded</title></head>
+<body><h1>{assignment}: your submission could not be graded</h1>
+<p>The autograder could not grade <code>{notebook}</code>, so it scores 0 for now.</p>
+<p>Reason: {reason}</p>
+<p>Your instructor has been told. Fix the problem and submit again, or ask your instructor.</p>
+</body></html>
+"""
+
+
+def write_failure_feedback(api: Any, submission: Submission, log: str) -> None:
+    """Write a feedback page saying why a submission was not graded (worker side).
+
+    nbgrader makes no feedback for a notebook it could not grade, so the student would
+    see nothing. The page goes where ``generate_feedback`` puts feedback
+    (``feedback/<student>/<assignment>/<notebook>.html`` with ``timestamp.txt``), so
+    ``release_feedback`` hands it out; a later successful grading overwrites it. Causes
+    not known to :func:`explain_failure` are not spelled out, as their log may show
+    paths of the grading machine.
+    """
+    coursedir = api.coursedir
+
+    def folder(step: str) -> Path:
+        return Path(coursedir.format_path(step, submission.student, submission.assignment))
+
+    reason = explain_failure(log) or "an error while grading (your instructor has the details)"
+    with api.gradebook as gb:
+        notebooks = [nb.name for nb in gb.find_assignment(submission.assignment).notebooks]
+    feedback = folder(coursedir.feedback_directory)
+    feedback.mkdir(parents=True, exist_ok=True)
+    for name in notebooks:
+        page = FAILURE_NOTE.format(
+            assignment=html.escape(submission.assignment),
+            notebook=html.escape(f"{name}.ipynb"),
+            reason=html.escape(reason),
+        )
+        (feedback / f"{name}.html").write_text(page, encoding="utf-8")
+    stamp = folder(coursedir.submitted_directory) / "timestamp.txt"
+    now = time.strftime("%Y-%m-%d %H:%M:%S")
+    (feedback / "timestamp.txt").write_text(stamp.read_text() if stamp.is_file() else now)
+
+
+def record_failures(root: Path | str, results: Iterable[TaskResult]) -> Path:
+    """Keep why submissions failed to autograde in ``<root>/autograde_failures.json``.
+
+    Entries of the submissions in ``results`` are replaced: a failure records its reason,
+    a success removes the submission's old entry; other entries are kept.
+
+    Returns
+    -------
+    Path
+        The file, a JSON list of ``{"assignment", "student", "reason"}`` objects.
+    """
+    path = Path(root) / FAILURES_FILE
+    results = [r for r in results if r.submission is not None]
+    done = {(r.submission.assignment, r.submission.student) for r in results}
+    try:
+        kept = [
+            e for e in json.loads(path.read_text()) if (e["assignment"], e["student"]) not in done
+        ]
+    except (OSError, ValueError, TypeError, KeyError):
+        kept = []  # no file yet, or one not written by this function: start afresh
+    entries = kept + [
+        {"assignment": r.submission.assignment, "student": r.submission.student, "reason": r.reason}
+        for r in results
+        if r.failed
+    ]
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(entries, indent=1) + "\n")
+    temporary.replace(path)
+    return path
 
 
 def autograde_task(spec: CourseSpec, submission: Submission, force: bool) -> TaskResult:
@@ -186,7 +340,13 @@ def autograde_task(spec: CourseSpec, submission: Submission, force: bool) -> Tas
     _quiet_worker(spec)
     api = cached_api(spec.root, spec.db_url)
     outcome = api.autograde(submission.assignment, submission.student, force=force, create=True)
-    return _result("autograde", submission, outcome, started)
+    result = _result("autograde", submission, outcome, started)
+    if result.failed:
+        try:
+            write_failure_feedback(api, submission, result.log)
+        except Exception:  # noqa: BLE001 -- the failure's reason matters more than the page
+            pass
+    return result
 
 
 def feedback_task(spec: CourseSpec, submission: Submission, force: bool) -> TaskResult:
@@ -517,6 +677,7 @@ def grade(
         with _track(progress, "autograde", len(calls)) as bar:
             collect = _collect(run.autograde, bar)
             run_tasks("autograde", autograde_task, calls, workers, collect, _forced)
+        record_failures(root, run.autograde)
         if feedback:
             # A regraded submission keeps its submission timestamp, which nbgrader's
             # up-to-date check compares, so its feedback is forced; a skipped one gets

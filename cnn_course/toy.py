@@ -5,11 +5,16 @@ graded cell with hidden tests, so it exercises everything autograding does (rest
 hidden tests from the gradebook, executing, scoring) while running in well under a
 second per notebook. Tests and ``benchmarks/bench_grading.py --toy`` build it in a
 scratch directory; it never touches the real course.
+
+The cell and notebook builders (:func:`nbgrader_cell`, :func:`hidden_tests`,
+:func:`python_notebook`) serve every toy notebook the tests write, among them
+:func:`zero_pad_source_notebook`, a slice of ``01_filters`` graded by the real engine.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
@@ -58,9 +63,46 @@ _CONFIG_TEMPLATE = """c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = {course_id!r}
 """
 
+# The zero_pad slice of 01_filters (:func:`zero_pad_source_notebook`): what a correct
+# student types in its solution cell, and the lines of its test cells.
+ZERO_PAD_SOLUTION = """def zero_pad(image, pad):
+    image = np.asarray(image, dtype=float)
+    widths = [(pad, pad)] * 2 + [(0, 0)] * (image.ndim - 2)
+    return np.pad(image, widths)"""
+ZERO_PAD_VISIBLE_TEST = "assert zero_pad(np.ones((1, 1)), 1).shape == (3, 3)"
+ZERO_PAD_HIDDEN_LINES = [
+    "from cnn_solutions.grading import check",
+    'check("zero_pad", zero_pad, "basic")',
+    'check("zero_pad", zero_pad, "channels")',
+]
 
-def _nbgrader_meta(grade_id: str, *, grade: bool, solution: bool, points: float = 0) -> dict:
-    """Return nbgrader schema-3 cell metadata for a source notebook cell."""
+
+def nbgrader_cell(
+    source: str,
+    grade_id: str,
+    *,
+    grade: bool = False,
+    solution: bool = False,
+    points: float = 0,
+) -> nbformat.NotebookNode:
+    """Return a code cell of a source notebook, with nbgrader schema-3 metadata.
+
+    Parameters
+    ----------
+    source : str
+        The cell's code, with ``### BEGIN SOLUTION`` or ``### BEGIN HIDDEN TESTS`` regions.
+    grade_id : str
+        nbgrader's id of the cell.
+    grade, solution : bool
+        Whether the cell is graded, and whether students write in it (else it is locked).
+    points : float
+        Points of a graded cell.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        A v4 code cell.
+    """
     meta = {
         "schema_version": 3,
         "grade": grade,
@@ -70,7 +112,23 @@ def _nbgrader_meta(grade_id: str, *, grade: bool, solution: bool, points: float 
     }
     if grade:
         meta["points"] = points
-    return meta
+    return nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta})
+
+
+def hidden_tests(lines: Sequence[str]) -> str:
+    """Return ``lines`` as an nbgrader hidden-tests region (removed from the release)."""
+    return "\n".join(["### BEGIN HIDDEN TESTS", *lines, "### END HIDDEN TESTS"])
+
+
+def python_notebook(cells: Sequence[nbformat.NotebookNode]) -> nbformat.NotebookNode:
+    """Return a v4 notebook of ``cells`` run by the ``python3`` kernel."""
+    nb = nbformat.v4.new_notebook(cells=list(cells))
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
 
 
 def toy_source_notebook() -> nbformat.NotebookNode:
@@ -82,27 +140,48 @@ def toy_source_notebook() -> nbformat.NotebookNode:
         A v4 notebook: a markdown prompt, a solution cell, a visible test cell worth
         1 point and a test cell with hidden tests worth 2 points.
     """
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    cells = [
-        nbformat.v4.new_markdown_cell("Write `square(x)`, returning `x` squared."),
-        nbformat.v4.new_code_cell(_SOLUTION_SOURCE),
-        nbformat.v4.new_code_cell(_VISIBLE_TEST_SOURCE),
-        nbformat.v4.new_code_cell(_HIDDEN_TEST_SOURCE),
-    ]
-    cells[1].metadata["nbgrader"] = _nbgrader_meta(SOLUTION_ID, grade=False, solution=True)
-    cells[2].metadata["nbgrader"] = _nbgrader_meta(
-        VISIBLE_TEST_ID, grade=True, solution=False, points=1
+    return python_notebook(
+        [
+            nbformat.v4.new_markdown_cell("Write `square(x)`, returning `x` squared."),
+            nbgrader_cell(_SOLUTION_SOURCE, SOLUTION_ID, solution=True),
+            nbgrader_cell(_VISIBLE_TEST_SOURCE, VISIBLE_TEST_ID, grade=True, points=1),
+            nbgrader_cell(_HIDDEN_TEST_SOURCE, HIDDEN_TEST_ID, grade=True, points=2),
+        ]
     )
-    cells[3].metadata["nbgrader"] = _nbgrader_meta(
-        HIDDEN_TEST_ID, grade=True, solution=False, points=2
+
+
+def zero_pad_source_notebook() -> nbformat.NotebookNode:
+    """Build a one-function slice of ``01_filters`` whose hidden tests call the real grader.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        A v4 notebook: a prompt, the imports, the ``zero_pad`` solution cell, a cell worth
+        2 points (:data:`ZERO_PAD_VISIBLE_TEST`, then the hidden ``basic`` check) and one
+        worth 3 points (the hidden ``channels`` check), as :data:`ZERO_PAD_HIDDEN_LINES`.
+    """
+    importer, check_basic, check_channels = ZERO_PAD_HIDDEN_LINES
+    signature, body = ZERO_PAD_SOLUTION.split("\n", 1)
+    solution = "\n".join(
+        [signature, '    """Pad the two spatial axes with zeros."""', "    ### BEGIN SOLUTION"]
+        + [body, "    ### END SOLUTION"]
     )
-    nb.cells = cells
-    return nb
+    return python_notebook(
+        [
+            nbformat.v4.new_markdown_cell("Write `zero_pad(image, pad)`."),
+            nbgrader_cell("import numpy as np", "imports"),
+            nbgrader_cell(solution, "zero_pad", solution=True),
+            nbgrader_cell(
+                ZERO_PAD_VISIBLE_TEST + "\n" + hidden_tests([importer, check_basic]),
+                "zero_pad_basic",
+                grade=True,
+                points=2,
+            ),
+            nbgrader_cell(
+                hidden_tests([importer, check_channels]), "zero_pad_channels", grade=True, points=3
+            ),
+        ]
+    )
 
 
 def write_toy_course(root: Path, course_id: str = TOY_COURSE_ID) -> Path:

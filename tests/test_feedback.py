@@ -15,24 +15,29 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_notebook
 
 from cnn_course.course import REPO_ROOT, CourseDir, CourseError
 from cnn_course.feedback import feedback_leaks, html_text
 from cnn_course.preprocessors import HideHiddenTests
 from cnn_course.preprocessors.hide_hidden_tests import strip_ansi
+from cnn_course.toy import (
+    ZERO_PAD_HIDDEN_LINES,
+    ZERO_PAD_VISIBLE_TEST,
+    hidden_tests,
+    nbgrader_cell,
+    python_notebook,
+    zero_pad_source_notebook,
+)
 
 FILTERS, EXTRA = "01_filters", "02_extra"
 NOTEBOOKS = {FILTERS: "filters", EXTRA: "extra"}
-TIMEOUT_S = 5  # Execute.timeout for the student whose code never returns
+# Execute.timeout for the student whose code never returns: below the grading engine's own
+# per-call limit, so nbgrader's cell timeout (and its traceback) is what this student gets.
+TIMEOUT_S = 3
 
-VISIBLE_PAD_TEST = "assert zero_pad(np.ones((1, 1)), 1).shape == (3, 3)"
 HIDDEN_LINES = {
-    FILTERS: [
-        "from cnn_solutions.grading import check",
-        'check("zero_pad", zero_pad, "basic")',
-        'check("zero_pad", zero_pad, "channels")',
-    ],
+    FILTERS: ZERO_PAD_HIDDEN_LINES,
     EXTRA: [
         'assert double(-3) == -6, "double must handle negative numbers"',
         "assert double(0.5) == 1.0",
@@ -40,68 +45,23 @@ HIDDEN_LINES = {
 }
 
 
-def _meta(grade_id: str, *, grade: bool = False, solution: bool = False, points: int = 0):
-    meta = {
-        "schema_version": 3,
-        "grade": grade,
-        "solution": solution,
-        "locked": not solution,
-        "grade_id": grade_id,
-    }
-    if grade:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
-def _hidden(lines: list[str]) -> str:
-    return "\n".join(["### BEGIN HIDDEN TESTS", *lines, "### END HIDDEN TESTS"])
-
-
-def filters_notebook() -> nbformat.NotebookNode:
-    """zero_pad, graded by the real engine: 2 points (visible assert + hidden), 3 (hidden)."""
-    check_basic, check_channels = HIDDEN_LINES[FILTERS][1:]
-    importer = HIDDEN_LINES[FILTERS][0]
-    return new_notebook(
-        cells=[
-            new_markdown_cell("Write `zero_pad(image, pad)`."),
-            new_code_cell("import numpy as np", metadata=_meta("imports")),
-            new_code_cell(
-                'def zero_pad(image, pad):\n    """Pad the two spatial axes with zeros."""\n'
-                "    ### BEGIN SOLUTION\n    image = np.asarray(image, dtype=float)\n"
-                "    widths = [(pad, pad)] * 2 + [(0, 0)] * (image.ndim - 2)\n"
-                "    return np.pad(image, widths)\n    ### END SOLUTION",
-                metadata=_meta("zero_pad", solution=True),
-            ),
-            new_code_cell(
-                VISIBLE_PAD_TEST + "\n" + _hidden([importer, check_basic]),
-                metadata=_meta("zero_pad_basic", grade=True, points=2),
-            ),
-            new_code_cell(
-                _hidden([importer, check_channels]),
-                metadata=_meta("zero_pad_channels", grade=True, points=3),
-            ),
-        ],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
-    )
-
-
 def extra_notebook() -> nbformat.NotebookNode:
     """Plain asserts, no diagnostics: the tooling must work for any course."""
-    return new_notebook(
-        cells=[
-            new_code_cell(
+    return python_notebook(
+        [
+            nbgrader_cell(
                 "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
-                metadata=_meta("double", solution=True),
+                "double",
+                solution=True,
             ),
-            new_code_cell(
-                "assert double(1) == 2", metadata=_meta("double_visible", grade=True, points=1)
+            nbgrader_cell("assert double(1) == 2", "double_visible", grade=True, points=1),
+            nbgrader_cell(
+                "assert double(2) == 4\n" + hidden_tests(HIDDEN_LINES[EXTRA]),
+                "double_hidden",
+                grade=True,
+                points=2,
             ),
-            new_code_cell(
-                "assert double(2) == 4\n" + _hidden(HIDDEN_LINES[EXTRA]),
-                metadata=_meta("double_hidden", grade=True, points=2),
-            ),
-        ],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        ]
     )
 
 
@@ -188,7 +148,7 @@ def build_toy_class(root: Path) -> CourseDir:
     """Generate, submit and autograde the toy course at ``root`` (nbgrader all the way)."""
     (root / "source").mkdir(parents=True)
     shutil.copy(REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
-    for assignment, notebook in ((FILTERS, filters_notebook()), (EXTRA, extra_notebook())):
+    for assignment, notebook in ((FILTERS, zero_pad_source_notebook()), (EXTRA, extra_notebook())):
         (root / "source" / assignment).mkdir()
         nbformat.write(notebook, root / "source" / assignment / f"{NOTEBOOKS[assignment]}.ipynb")
     course = CourseDir(root)
@@ -271,7 +231,7 @@ def test_feedback_shows_points_and_diagnostics(course: CourseDir) -> None:
     assert "filters (Score: 5.0 / 5.0)" in correct
     assert "Score: 2.0 / 2.0" in correct and "Score: 3.0 / 3.0" in correct
     assert "✓ zero_pad · basic: all 5 cases match the reference" in correct
-    assert VISIBLE_PAD_TEST in correct  # visible asserts stay
+    assert ZERO_PAD_VISIBLE_TEST in correct  # visible asserts stay
     assert HideHiddenTests().placeholder in correct
 
     wrong = feedback_text(course, FILTERS, "pads_all_axes")
@@ -336,21 +296,19 @@ def _outputs_text(notebook: nbformat.NotebookNode) -> str:
 # --- the preprocessor on its own -----------------------------------------------------
 
 
-def _cell(source: str, **meta: object) -> nbformat.NotebookNode:
-    cell = new_code_cell(source)
-    cell.metadata["nbgrader"] = {"grade_id": "x", "grade": False, "solution": False, **meta}
-    return cell
-
-
 def test_student_cells_quoting_the_delimiters_are_left_alone() -> None:
-    student = _cell("# ### BEGIN HIDDEN TESTS (a student's joke)\nx = 1", solution=True)
+    student = nbgrader_cell(
+        "# ### BEGIN HIDDEN TESTS (a student's joke)\nx = 1", "x", solution=True
+    )
     notebook = new_notebook(cells=[student])
     HideHiddenTests().preprocess(notebook, {})
     assert notebook.cells[0].source == "# ### BEGIN HIDDEN TESTS (a student's joke)\nx = 1"
 
 
 def test_unterminated_region_fails_rather_than_leaks() -> None:
-    test_cell = _cell("assert f()\n### BEGIN HIDDEN TESTS\nassert g()", grade=True, points=1)
+    test_cell = nbgrader_cell(
+        "assert f()\n### BEGIN HIDDEN TESTS\nassert g()", "x", grade=True, points=1
+    )
     with pytest.raises(RuntimeError, match="No end hidden tests"):
         HideHiddenTests().preprocess(new_notebook(cells=[test_cell]), {})
 

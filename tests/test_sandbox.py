@@ -34,7 +34,7 @@ import pytest
 from jupyter_client import BlockingKernelClient, KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
-from nbformat.v4 import new_code_cell, new_notebook
+from nbformat.v4 import new_code_cell
 
 import cnn_course.sandbox.launcher as launcher
 from cnn_course.course import CourseDir, CourseError
@@ -47,6 +47,7 @@ from cnn_course.sandbox import (
     protect_course,
     sandbox_config,
 )
+from cnn_course.toy import ZERO_PAD_SOLUTION, zero_pad_source_notebook
 
 IS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(
@@ -58,11 +59,6 @@ SECRET_VARIABLE = "CNN_SANDBOX_TEST_SECRET"
 # Low enough for a CPU bomb to hit it quickly, high enough for a whole toy notebook.
 BATCH_CPU_SECONDS = 10
 SMALL_FILE_MB = 8
-
-SOLUTION = """def zero_pad(image, pad):
-    image = np.asarray(image, dtype=float)
-    widths = [(pad, pad)] * 2 + [(0, 0)] * (image.ndim - 2)
-    return np.pad(image, widths)"""
 
 # A student's extra cell: facts about where it runs, printed as one JSON line.
 PROBE = """import json, os, sys
@@ -83,61 +79,24 @@ CPU_BOMB = "while True:\n    pass"
 # --------------------------------------------------------------------------- helpers
 
 
-def _meta(grade_id: str, *, grade: bool = False, solution: bool = False, points: int = 0) -> dict:
-    meta = {
-        "schema_version": 3,
-        "grade": grade,
-        "solution": solution,
-        "locked": not solution,
-        "grade_id": grade_id,
-    }
-    if grade:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
 def write_toy_source(folder: Path) -> Path:
     """A one-function version of 01_filters whose hidden tests use the real grader."""
-    nb = new_notebook(
-        cells=[
-            new_code_cell("import numpy as np", metadata=_meta("imports")),
-            new_code_cell(
-                'def zero_pad(image, pad):\n    """Pad."""\n    ### BEGIN SOLUTION\n'
-                + SOLUTION.split("\n", 1)[1]
-                + "\n    ### END SOLUTION",
-                metadata=_meta("zero_pad", solution=True),
-            ),
-            new_code_cell(
-                "assert zero_pad(np.ones((1, 1)), 1).shape == (3, 3)\n"
-                "### BEGIN HIDDEN TESTS\nfrom cnn_solutions.grading import check\n"
-                'check("zero_pad", zero_pad, "basic")\n### END HIDDEN TESTS',
-                metadata=_meta("zero_pad_basic", grade=True, points=2),
-            ),
-            new_code_cell(
-                "### BEGIN HIDDEN TESTS\nfrom cnn_solutions.grading import check\n"
-                'check("zero_pad", zero_pad, "channels")\n### END HIDDEN TESTS',
-                metadata=_meta("zero_pad_channels", grade=True, points=3),
-            ),
-        ]
-    )
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
     target = folder / "source" / ASSIGNMENT
     target.mkdir(parents=True)
-    nbformat.write(nb, target / "filters.ipynb")
+    nbformat.write(zero_pad_source_notebook(), target / "filters.ipynb")
     return folder
 
 
 def submission(release: nbformat.NotebookNode, extra_cells: list[str]) -> nbformat.NotebookNode:
     """The released notebook, solved, with the student's own cells before the tests."""
     nb = nbformat.from_dict(json.loads(json.dumps(release)))
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "zero_pad":
-            cell.source = SOLUTION
-    nb.cells[2:2] = [new_code_cell(code) for code in extra_cells]
+    solution = next(
+        index
+        for index, cell in enumerate(nb.cells)
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "zero_pad"
+    )
+    nb.cells[solution].source = ZERO_PAD_SOLUTION
+    nb.cells[solution + 1 : solution + 1] = [new_code_cell(code) for code in extra_cells]
     return nb
 
 
@@ -263,7 +222,7 @@ def kernel(batch: GradedBatch) -> Iterator[SandboxKernel]:
                 cwd=str(workdir),
                 env=env,
                 stderr=log_file,
-                extra_arguments=config.Execute.extra_arguments,
+                extra_arguments=config.Autograde.Exporter.Execute.extra_arguments,
             )
         client = manager.blocking_client()
         client.start_channels()
@@ -307,8 +266,8 @@ def test_config_reaches_nbclients_kernel_manager(tmp_path: Path) -> None:
     assert manager.transport == "ipc"
     # An absolute prefix: the default "kernel-ipc" is resolved in two different folders.
     assert os.path.isabs(manager.ip)
-    assert config.Execute.kernel_name == KERNEL_NAME
-    assert "--cpu-seconds=7" in config.Execute.extra_arguments
+    assert config.Autograde.Exporter.Execute.kernel_name == KERNEL_NAME
+    assert "--cpu-seconds=7" in config.Autograde.Exporter.Execute.extra_arguments
 
 
 def test_limits_come_from_arguments_over_environment_over_defaults() -> None:
@@ -564,7 +523,9 @@ def test_cpu_time_limit_kills_the_kernel_with_sigxcpu() -> None:
         manager = KernelManager(kernel_name=KERNEL_NAME, config=config)
         with open(os.devnull, "w") as quiet:
             manager.start_kernel(
-                cwd=str(folder), stderr=quiet, extra_arguments=config.Execute.extra_arguments
+                cwd=str(folder),
+                stderr=quiet,
+                extra_arguments=config.Autograde.Exporter.Execute.extra_arguments,
             )
         client = manager.blocking_client()
         client.start_channels()
@@ -593,7 +554,8 @@ from cnn_course.sandbox import KERNEL_NAME, Limits, sandbox_config
 config = sandbox_config(".", Limits(open_files=200))
 manager = KernelManager(kernel_name=KERNEL_NAME, config=config)
 with open("kernel.log", "w") as log:
-    manager.start_kernel(stderr=log, extra_arguments=config.Execute.extra_arguments)
+    arguments = config.Autograde.Exporter.Execute.extra_arguments
+    manager.start_kernel(stderr=log, extra_arguments=arguments)
 client = manager.blocking_client()
 client.start_channels()
 client.wait_for_ready(timeout=60)

@@ -680,3 +680,36 @@ MISTAKES = [
         ("laplacian_response_check",),
     ),
 ]
+
+
+# --- an endless loop: not in MISTAKES, whose every entry names a diagnosable mistake --------
+
+
+def conv2d_multi_while(x, filters, bias=None, stride=1, padding=0):
+    h, w, c_in = x.shape
+    kh, kw, f_in, c_out = filters.shape
+    if f_in != c_in:
+        raise ValueError(f"filters have {f_in} input channels, x has {c_in}")
+    padded = np.pad(x.astype(float), ((padding, padding), (padding, padding), (0, 0)))
+    out = np.zeros(
+        ((h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1, c_out)
+    )
+    i = 0
+    while i < out.shape[0]:
+        j = 0
+        while j < out.shape[1]:
+            window = padded[i * stride : i * stride + kh, j * stride : j * stride + kw, :]
+            for k in range(c_out):
+                out[i, j, k] = np.sum(window * filters[:, :, :, k])
+            j += 1
+        # i += 1 is missing: the first row is computed again and again
+    return out + (0 if bias is None else bias)
+
+
+ENDLESS_LOOP = StudentMistake(
+    "conv2d_multi",
+    "while loop whose row counter never advances",
+    conv2d_multi_while,
+    "endless loop",
+    _cells("conv2d_multi", "basic", "channels", "bias", "stride_padding", "integer", "errors"),
+)

@@ -10,7 +10,7 @@ Use it with::
 
     python -m cnn_course.sandbox install      # kernelspec (and, as root, the user)
 
-    config.merge(sandbox_config(course_root)) # nbgrader's Execute uses the kernel
+    config.merge(sandbox_config(course_root)) # autograde runs in the kernel
     with protect_course(course_root):         # as root: permissions for grading
         ...autograde...
 """
@@ -25,6 +25,8 @@ from cnn_course.sandbox.kernelspec import (
 )
 from cnn_course.sandbox.permissions import (
     SANDBOX_USER,
+    after_autograde,
+    before_autograde,
     ensure_sandbox_user,
     protect_course,
     restore_ownership,
@@ -37,6 +39,8 @@ __all__ = [
     "KERNEL_NAME",
     "Limits",
     "SANDBOX_USER",
+    "after_autograde",
+    "before_autograde",
     "ensure_kernelspec",
     "ensure_sandbox_user",
     "protect_course",

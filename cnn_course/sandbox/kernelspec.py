@@ -170,7 +170,7 @@ def sandbox_config(
     Returns
     -------
     traitlets.config.Config
-        ``Execute.kernel_name``, ``Execute.timeout``, ``Execute.extra_arguments``,
+        ``Autograde.Exporter.Execute``'s ``kernel_name``, ``timeout`` and ``extra_arguments``,
         ``KernelManager.transport = "ipc"`` (the kernel has no network, so its ZMQ
         sockets are unix sockets; the setting reaches nbclient's ``AsyncKernelManager``,
         a subclass) and ``KernelManager.ip`` (see :func:`ipc_prefix`). Merge it into the
@@ -180,12 +180,17 @@ def sandbox_config(
 
     config = Config()
     config.KernelManager.ip = ipc_prefix()
-    config.Execute.kernel_name = KERNEL_NAME
+    config.KernelManager.transport = "ipc"
+    # Scoped to autograde (traitlets' nested config follows Execute's parent chain:
+    # Autograde -> its exporter -> Execute), so an instructor's validation keeps the
+    # ordinary kernel and only students' submissions run confined.
+    execute = config.Autograde.Exporter.Execute
+    execute.kernel_name = KERNEL_NAME
+    # Global, not scoped: a course or a test that sets Execute.timeout must win over it.
     config.Execute.timeout = cell_timeout
-    config.Execute.extra_arguments = [
+    execute.extra_arguments = [
         f"--course-root={Path(course_root).resolve()}",
         *(limits.to_args() if limits else []),
         *extra_arguments,
     ]
-    config.KernelManager.transport = "ipc"
     return config

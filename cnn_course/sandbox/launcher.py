@@ -492,6 +492,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (SandboxError, OSError, ValueError) as error:
         log.critical("cannot start a confined kernel: %s", error)
         raise SystemExit(1) from None
+    # The notebook's folder is importable (the quiz imports quiz_variant.py beside it), but
+    # last, so a student's numpy.py or ipykernel/ never shadows a real module.
+    sys.path.append(os.getcwd())
     # Imported only now: no thread may start before the network namespace is unshared.
     from ipykernel.kernelapp import IPKernelApp
 

@@ -258,3 +258,22 @@ def sweep_private_dirs(base: Path) -> int:
             shutil.rmtree(entry, ignore_errors=True)
             removed += 1
     return removed
+
+
+# --------------------------------------------------------------------------- nbgrader hooks
+
+
+def before_autograde(course_root: str | Path, **_: object) -> None:
+    """``Autograde.pre_convert_hook``: make the course safe before a submission runs.
+
+    As a hook, plain ``nbgrader autograde`` protects the course as well as ``cnn-course
+    grade`` does. nbgrader passes ``assignment``, ``student`` and ``notebooks``.
+    """
+    if is_root():
+        ensure_sandbox_user()
+        tighten_course(course_root)
+
+
+def after_autograde(course_root: str | Path, student: str | None = None, **_: object) -> None:
+    """``Autograde.post_convert_hook``: hand the student's graded folder back to its owner."""
+    restore_ownership(course_root, student if student and student != "*" else None)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cnn_solutions.grading import guard
 from cnn_solutions.grading.core import (
     CALL_SECONDS,
     Call,
@@ -184,18 +185,22 @@ def run_check(spec: FunctionSpec, fn: Callable[..., Any], aspect: str) -> str:
         raise KeyError(f"{spec.name} has no aspect {aspect!r}; known: {', '.join(spec.suites)}")
     if not callable(fn):
         raise GradingFailure(f"✗ {spec.name} · {aspect}: `{spec.name}` is not a function")
+    guard.begin_check(f"{spec.name} · {aspect}", fn, spec.name)  # restores what was tampered
     cases = spec.suites[aspect]()
     for number, case in enumerate(cases, start=1):
         verdict = _judge(spec, fn, case)
         if verdict is not None:
             raise GradingFailure(_report(spec, aspect, number, len(cases), case, verdict))
+    guard.end_check(f"{spec.name} · {aspect}")  # a pass only counts on untouched state
     return f"✓ {spec.name} · {aspect}: all {len(cases)} cases match the reference"
 
 
 def run_answer_check(spec: AnswerSpec, value: Any) -> str:
     """Compare an answer variable with the reference; return a summary or raise."""
+    guard.begin_check(spec.name)
     problem = compare(spec.expected, value)
     if problem is None:
+        guard.end_check(spec.name)
         return f"✓ {spec.name}: correct"
     found = tuple((m.name, m.advice) for m in spec.mistakes if matches(m.value, value))
     lines = [

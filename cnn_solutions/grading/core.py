@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from cnn_solutions.grading import guard
 from cnn_solutions.grading.isolation import Captured, quiet
 
 # Every case is small: a correct plain-loop solution needs milliseconds, so a call that
@@ -161,6 +162,8 @@ def _same(a: Any, b: Any) -> bool:
             return False
     if isinstance(a, tuple | list) and isinstance(b, tuple | list):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if type(a) is not type(b):  # never let a student type's __eq__ decide (guard.py)
+        return False
     try:
         return bool(a == b)
     except Exception:
@@ -184,11 +187,6 @@ class StudentTimeout(BaseException):
     in the student's code must not swallow it)."""
 
 
-# Functions that already ran out of time; later checks fail them at once instead of
-# spending the time again (a cell timeout per aspect would stall the whole batch).
-_timed_out: dict[int, Any] = {}
-
-
 @contextlib.contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
     """Interrupt the block after ``seconds`` of wall time (main thread only)."""
@@ -208,8 +206,13 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+# Functions that already ran out of time: later checks fail them at once, so a looping
+# function costs one time limit, not one per graded cell (bounded grading time).
+_timed_out: dict[int, Any] = {}
+
+
 def timed_out_before(fn: Callable[..., Any]) -> bool:
-    code = getattr(fn, "__code__", None)
+    code = guard.code_of(fn)
     return code is not None and _timed_out.get(id(code)) is code
 
 
@@ -218,19 +221,22 @@ def call_student(fn: Callable[..., Any], case: Case, params: Sequence[str]) -> C
     args = copy.deepcopy(case.args)
     kwargs = copy.deepcopy(case.kwargs)
     call = Call()
-    with quiet() as captured:
+    # guard.watch: the reference must not run inside the call, and the result becomes plain
+    # data before the expected value exists (see guard.py).
+    with quiet() as captured, guard.watch((*args, *kwargs.values())) as watch:
         try:
             with time_limit(CALL_SECONDS):
-                call.result = fn(*args, **kwargs)
+                call.result = guard.plain(fn(*args, **kwargs))
         except StudentTimeout as error:
             call.error = error
             call.error_text = f"{error} on these small inputs: is there an endless loop?"
-            code = getattr(fn, "__code__", None)
+            code = guard.code_of(fn)
             if code is not None:
                 _timed_out[id(code)] = code
         except (Exception, SystemExit) as error:  # noqa: BLE001 -- any failure is the student's
             call.error = error
             call.error_text = _student_frames(error)
+    guard.raise_if_tampered(watch, f"calling {guard.name_of(fn)}")
     call.captured = captured
     named = list(zip(params, args, strict=False)) + list(kwargs.items())
     originals = list(case.args) + list(case.kwargs.values())

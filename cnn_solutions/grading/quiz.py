@@ -25,6 +25,7 @@ import numpy as np
 
 from cnn_solutions.conv import conv2d
 from cnn_solutions.conv1x1 import conv1x1, conv_mult_count
+from cnn_solutions.grading import guard
 from cnn_solutions.grading.check import AnswerMistake, AnswerSpec, mistake_lines, run_answer_check
 from cnn_solutions.grading.core import GradingFailure, compare
 from cnn_solutions.grading.filters import (
@@ -408,7 +409,9 @@ def grading_student(notebook_quiz: object = None) -> tuple[str, list[str]]:
     """
     notebook_id = getattr(notebook_quiz, "student_id", None)
     notebook_id = None if notebook_id is None else str(notebook_id)
-    submitter = autograde_student_id()
+    # The directory the kernel started in, not the current one: notebook code could have
+    # changed into another student's folder (guard.initial_cwd).
+    submitter = autograde_student_id(guard.initial_cwd())
     if submitter is None:
         if notebook_id is None:
             return resolve_student_id()[0], []
@@ -470,4 +473,7 @@ def run_quiz_check(key: str, value: Any, notebook_quiz: object = None) -> str:
 
 def check_quiz(key: str, value: Any, notebook_quiz: object = None) -> None:
     """Hidden-test entry point: print the verdict on one quiz answer, or raise."""
-    print(run_quiz_check(key, value, notebook_quiz))
+    guard.begin_check(key)
+    # Plain data first, read under watch, before any expected value exists (guard.py).
+    value = guard.answer(value, key)
+    print(run_quiz_check(key, value, guard.notebook_id(notebook_quiz, key)))
