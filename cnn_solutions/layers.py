@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from cnn_solutions._validate import as_float_array, check_channels, check_int, check_window_fits
-from cnn_solutions.conv import check_bias, correlate_batch, kernel_offsets, output_hw, pad_batch
+from cnn_solutions.conv import (
+    check_bias,
+    correlate_batch,
+    im2col,
+    kernel_offsets,
+    output_hw,
+    pad_batch,
+)
 
 __all__ = ["conv_forward", "conv_backward"]
 
@@ -69,13 +76,15 @@ def conv_backward(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.nd
     expected = (xa.shape[0], *out_hw, wa.shape[3])
     if g.shape != expected:
         raise ValueError(f"dout must have the forward output's shape {expected}, got {g.shape}")
-    flat_dout = g.reshape(-1, g.shape[3])
-    dw = np.empty_like(wa)
+    kh, kw, c_in, c_out = wa.shape
+    flat_dout = g.reshape(-1, c_out)
+    dw = (im2col(xp, wa.shape, stride).T @ flat_dout).reshape(wa.shape)
+    # The gradient of every window row of im2col, then col2im: each kernel offset's slice
+    # is one strided += into dxp, so overlapping windows accumulate (the scatter-add).
+    dcols = (flat_dout @ wa.reshape(-1, c_out).T).reshape(*g.shape[:3], kh, kw, c_in)
     dxp = np.zeros(xp.shape)
-    for a, b, at in kernel_offsets(wa.shape[:2], out_hw, stride):
-        dw[a, b] = xp[at].reshape(-1, xa.shape[3]).T @ flat_dout
-        # += on the strided slice is the scatter-add: overlapping windows accumulate.
-        dxp[at] += g @ wa[a, b].T
+    for a, b, at in kernel_offsets((kh, kw), out_hw, stride):
+        dxp[at] += dcols[:, :, :, a, b]
     db = g.sum(axis=(0, 1, 2))
     dx = dxp[:, padding : padding + xa.shape[1], padding : padding + xa.shape[2]]
     return np.ascontiguousarray(dx), dw, db
