@@ -15,11 +15,15 @@ and checks that all three gradings give the same per-cell grades (Gradebook API)
 
 Usage::
 
+    python benchmarks/bench_grading.py --class 40          # 40 students x 4 assignments
     python benchmarks/bench_grading.py --toy 40            # generated toy class
     python benchmarks/bench_grading.py --course . [--assignment 01_filters ...]
 
-``--course`` copies the course (``source/``, ``release/``, ``submitted/``, the gradebook
-and config) into a scratch directory and never writes to the original.
+``--class N`` builds a course of the four topic assignments from ``source/`` and a class of N
+simulated students (``cnn_course.classroom``): every other student hands in correct work in
+one of the coding styles, the others one typical mistake each, in turn. ``--course`` copies
+the course (``source/``, ``release/``, ``submitted/``, the gradebook and config) into a
+scratch directory and never writes to the original.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ import nbformat
 from nbclient import NotebookClient
 
 from cnn_course import toy
+from cnn_course.classroom import correct_work, fill_notebook, mistake_work, mistakes, styles
+from cnn_course.course import CourseDir
 from cnn_course.gradebook import cell_grades
 from cnn_course.nbgrader_api import ensure_tools_on_path, load_api
 from cnn_course.runner import OK, grade
@@ -59,6 +65,23 @@ def make_toy_course(root: Path, students: int, broken: int) -> None:
     if not outcome["success"]:
         raise RuntimeError(outcome.get("log", "") + outcome.get("error", ""))
     toy.write_submissions(root, toy.class_kinds(students, broken))
+
+
+TOPICS = ("01_filters", "02_output_size", "03_conv1x1", "04_conv_backprop")
+
+
+def make_class_course(root: Path, students: int) -> None:
+    """The four topic assignments and ``students`` simulated submissions of each in ``root``."""
+    course = CourseDir.create(root, TOPICS)
+    for assignment in TOPICS:
+        course.generate(assignment)
+        release = course.release_notebook(assignment)
+        correct = [correct_work(assignment, style) for style in styles(assignment)]
+        wrong = [mistake_work(assignment, mistake) for mistake in mistakes(assignment)]
+        for number in range(students):
+            pool = wrong if number % 2 else correct
+            work = pool[(number // 2) % len(pool)]
+            course.submit(f"student{number:02d}", assignment, fill_notebook(release, work.code))
 
 
 def copy_course(src: Path, dest: Path, immediate_shutdown: bool) -> Path:
@@ -162,6 +185,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--course", type=Path, help="course directory with submissions")
+    where.add_argument(
+        "--class", dest="klass", type=int, metavar="N", help="generate a class of N students"
+    )
     where.add_argument("--toy", type=int, metavar="N", help="generate a toy class of N students")
     parser.add_argument("--broken", type=int, default=0, help="toy: invalid-JSON submissions")
     parser.add_argument("--assignment", action="append", default=[], help="default: all")
@@ -182,7 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     ensure_tools_on_path()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-grading-"))
     work.mkdir(parents=True, exist_ok=True)
-    if args.toy:
+    work.chmod(0o755)  # as root, the grading kernel runs as a user that must reach the course
+    if args.klass:
+        origin = work / "origin"
+        make_class_course(origin, args.klass)
+    elif args.toy:
         origin = work / "origin"
         make_toy_course(origin, args.toy, args.broken)
     else:

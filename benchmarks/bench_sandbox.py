@@ -25,68 +25,26 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
 from cnn_course.course import CourseDir
 from cnn_course.sandbox import ensure_kernelspec, ensure_sandbox_user, protect_course
 from cnn_course.sandbox import sandbox_config as make_sandbox_config
+from cnn_course.toy import ZERO_PAD_SOLUTION, zero_pad_source_notebook
 
 ASSIGNMENT = "01_filters"
-SOLUTION = (
-    "def zero_pad(image, pad):\n"
-    "    image = np.asarray(image, dtype=float)\n"
-    "    widths = [(pad, pad)] * 2 + [(0, 0)] * (image.ndim - 2)\n"
-    "    return np.pad(image, widths)"
-)
-CELLS = [  # (grade_id, source, points or None for a solution cell, 0 for a locked cell)
-    ("imports", "import numpy as np", 0),
-    ("zero_pad", SOLUTION.replace("    image =", "    ### BEGIN SOLUTION\n    image =", 1), None),
-    (
-        "zero_pad_basic",
-        "assert zero_pad(np.ones((1, 1)), 1).shape == (3, 3)\n### BEGIN HIDDEN TESTS\n"
-        'from cnn_solutions.grading import check\ncheck("zero_pad", zero_pad, "basic")\n'
-        "### END HIDDEN TESTS",
-        2,
-    ),
-    (
-        "zero_pad_channels",
-        "### BEGIN HIDDEN TESTS\nfrom cnn_solutions.grading import check\n"
-        'check("zero_pad", zero_pad, "channels")\n### END HIDDEN TESTS',
-        3,
-    ),
-]
-
-
-def source_notebook() -> nbformat.NotebookNode:
-    """The instructor notebook: imports, a solution cell and two graded test cells."""
-    cells = []
-    for grade_id, source, points in CELLS:
-        meta = {"schema_version": 3, "grade_id": grade_id, "grade": bool(points)}
-        meta.update(solution=points is None, locked=points is not None)
-        if points:
-            meta["points"] = points
-        if points is None:
-            source += "\n    ### END SOLUTION"
-        cells.append(new_code_cell(source, metadata={"nbgrader": meta}))
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    return nb
 
 
 def build_course(root: Path, students: int) -> CourseDir:
     """A generated course with the same correct submission from each student."""
     toy = root / "toy" / "source" / ASSIGNMENT
     toy.mkdir(parents=True)
-    nbformat.write(source_notebook(), toy / "filters.ipynb")
+    nbformat.write(zero_pad_source_notebook(), toy / "filters.ipynb")
     course = CourseDir.create(root / "course", [ASSIGNMENT], source_from=root / "toy")
     course.generate(ASSIGNMENT)
     answer = course.release_notebook(ASSIGNMENT)
-    next(c for c in answer.cells if c.metadata.nbgrader.grade_id == "zero_pad").source = SOLUTION
+    cell = next(c for c in answer.cells if c.metadata.nbgrader.grade_id == "zero_pad")
+    cell.source = ZERO_PAD_SOLUTION
     for number in range(students):
         course.submit(f"student{number:02d}", ASSIGNMENT, answer)
     return course
