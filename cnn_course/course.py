@@ -7,9 +7,7 @@ generates, submits, grades and reads grades the same way nbgrader does.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,20 +20,15 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from cnn_course.classroom import ASSIGNMENTS
+from cnn_course.nbgrader_api import ensure_tools_on_path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_NAME = "nbgrader_config.py"
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 
 
-def _put_environment_on_path() -> None:
-    """nbgrader shells out to ``alembic`` and ``jupyter``: find this environment's copies."""
-    bin_dir = str(Path(sys.executable).parent)
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-
-
-_put_environment_on_path()
+# nbgrader shells out to ``alembic`` and ``jupyter``: find this environment's copies.
+ensure_tools_on_path()
 
 
 class CourseError(RuntimeError):

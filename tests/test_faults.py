@@ -22,8 +22,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -400,6 +402,44 @@ def test_loops_cost_bounded_time(graded: GradedClass) -> None:
     assert sum("in an earlier check; not run again" in t for t in texts) == len(CONV1X1_CELLS) - 1
     # 24 submissions on 2 jobs, three cell timeouts among them.
     assert graded.seconds < 300
+
+
+# The grader's time limit fires wherever the student's code is; with a loop of cheap
+# builtin calls, often inside the guard's profile hook. A few hundred short limits in a
+# fresh autograde-mode process (the guard arms at import): every one must read as a loop.
+ENDLESS_BUILTIN_LOOP = """
+import collections
+from cnn_solutions.grading import GradingFailure, check, core
+core.CALL_SECONDS = 0.01
+def zero_pad(image, pad):
+    while True:
+        len(image)
+verdicts = collections.Counter()
+for _ in range(200):
+    core._timed_out.clear()
+    try:
+        check("zero_pad", zero_pad, "basic")
+    except GradingFailure as failure:
+        text = str(failure)
+        loop = "endless loop" in text and "tampered" not in text
+        verdicts["loop" if loop else text] += 1
+print(dict(verdicts))
+"""
+
+
+def test_an_endless_loop_is_never_reported_as_tampering(tmp_path: Path) -> None:
+    script = tmp_path / "endless.py"  # a file: code made by exec would be flagged
+    script.write_text(ENDLESS_BUILTIN_LOOP)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "NBGRADER_EXECUTION": "autograde"},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "{'loop': 200}"
 
 
 def test_print_flood_is_cut_and_feedback_stays_small(graded: GradedClass) -> None:

@@ -58,12 +58,7 @@ def _registry() -> tuple[dict[str, FunctionSpec], dict[str, AnswerSpec]]:
     functions: dict[str, FunctionSpec] = {}
     answers: dict[str, AnswerSpec] = {}
     for name in TOPIC_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:
-                raise
-            continue
+        module = importlib.import_module(name)
         functions.update({spec.name: spec for spec in module.FUNCTIONS})
         answers.update({spec.name: spec for spec in module.ANSWERS})
     return functions, answers

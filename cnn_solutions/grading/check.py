@@ -96,7 +96,9 @@ def _diagnose(
         parts = _split(spec, mistaken)
         if wrong and all(matches(parts[i][1], _part(spec, got, i)) for i in wrong):
             found.append((mistake.name, mistake.advice))
-    return tuple(found)
+    # Several models may stand for one mistake (e.g. // and / after a missing parenthesis):
+    # name it once.
+    return tuple(dict.fromkeys(found))
 
 
 def _part(spec: FunctionSpec, got: Any, index: int) -> Any:

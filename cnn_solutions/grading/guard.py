@@ -969,6 +969,26 @@ def _profiler(record: Watch, allowed: frozenset[types.CodeType]) -> Callable[[An
     return profile
 
 
+_HOOK_CODE = next(
+    c
+    for c in _profiler.__code__.co_consts
+    if isinstance(c, types.CodeType) and c.co_name == "profile"
+)
+
+
+def in_profile_hook(frame: Any) -> bool:
+    """Whether ``frame`` runs in the watch's profile hook (or in what the hook calls).
+
+    CPython unsets a profile function that raises, and the watch reports a removed hook as
+    tampering: an exception from a signal handler must not be raised there.
+    """
+    while frame is not None:
+        if frame.f_code is _HOOK_CODE:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _foreign_threads() -> list[Finding]:
     """Threads the notebook started that are alive (they escape the profile hook)."""
     current = threading.current_thread()
