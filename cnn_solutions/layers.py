@@ -79,12 +79,13 @@ def conv_backward(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.nd
     kh, kw, c_in, c_out = wa.shape
     flat_dout = g.reshape(-1, c_out)
     dw = (im2col(xp, wa.shape, stride).T @ flat_dout).reshape(wa.shape)
-    # The gradient of every window row of im2col, then col2im: each kernel offset's slice
-    # is one strided += into dxp, so overlapping windows accumulate (the scatter-add).
-    dcols = (flat_dout @ wa.reshape(-1, c_out).T).reshape(*g.shape[:3], kh, kw, c_in)
-    dxp = np.zeros(xp.shape)
+    # col2im with channels first: the gradient of every window as one product, laid out
+    # (kh, kw, C_in, N, H_out, W_out) so that each kernel offset's += below reads one
+    # contiguous block and writes whole rows (measured faster than channels last).
+    dcols = (wa.reshape(-1, c_out) @ flat_dout.T).reshape(kh, kw, c_in, *g.shape[:3])
+    dxp = np.zeros((c_in, *xp.shape[:3]))
     for a, b, at in kernel_offsets((kh, kw), out_hw, stride):
-        dxp[at] += dcols[:, :, :, a, b]
-    db = g.sum(axis=(0, 1, 2))
-    dx = dxp[:, padding : padding + xa.shape[1], padding : padding + xa.shape[2]]
-    return np.ascontiguousarray(dx), dw, db
+        dxp[(slice(None), *at)] += dcols[a, b]  # overlapping windows accumulate
+    db = np.ones(len(flat_dout)) @ flat_dout  # BLAS sums the rows faster than np.sum
+    dx = dxp[:, :, padding : padding + xa.shape[1], padding : padding + xa.shape[2]]
+    return np.ascontiguousarray(dx.transpose(1, 2, 3, 0)), dw, db
