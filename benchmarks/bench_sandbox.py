@@ -4,8 +4,10 @@ Builds two identical toy courses (one assignment, ``01_filters``, with a solutio
 visible test and hidden tests that call ``cnn_solutions.grading.check``), submits the
 same correct notebook for ``--students`` students in each, and autogrades them with
 nbgrader (serially, as ``nbgrader autograde`` does), alternating the two kernels for
-``--rounds`` rounds. Prints seconds per notebook (median round) for each and the
-difference.
+``--rounds`` rounds. One course keeps the course's ``nbgrader_config.py`` as instructors
+run it (the ``cnn-grader`` kernel and its permission hooks); the other overrides it with
+the stock ``python3`` kernel and no hooks. Prints seconds per notebook (median round) for
+each and the difference.
 
     .venv/bin/python benchmarks/bench_sandbox.py [--students 6] [--rounds 2]
 
@@ -21,15 +23,13 @@ import shutil
 import statistics
 import tempfile
 import time
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import nbformat
 from traitlets.config import Config
 
 from cnn_course.course import CourseDir
-from cnn_course.sandbox import ensure_kernelspec, ensure_sandbox_user, protect_course
-from cnn_course.sandbox import sandbox_config as make_sandbox_config
+from cnn_course.sandbox import ensure_kernelspec, ensure_sandbox_user
 from cnn_course.toy import ZERO_PAD_SOLUTION, zero_pad_source_notebook
 
 ASSIGNMENT = "01_filters"
@@ -43,7 +43,9 @@ def build_course(root: Path, students: int) -> CourseDir:
     course = CourseDir.create(root / "course", [ASSIGNMENT], source_from=root / "toy")
     course.generate(ASSIGNMENT)
     answer = course.release_notebook(ASSIGNMENT)
-    cell = next(c for c in answer.cells if c.metadata.nbgrader.grade_id == "zero_pad")
+    cell = next(
+        c for c in answer.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "zero_pad"
+    )
     cell.source = ZERO_PAD_SOLUTION
     for number in range(students):
         course.submit(f"student{number:02d}", ASSIGNMENT, answer)
@@ -51,18 +53,21 @@ def build_course(root: Path, students: int) -> CourseDir:
 
 
 def plain_config() -> Config:
-    """The stock kernel over TCP, whatever the course's nbgrader_config.py says."""
+    """The stock kernel over TCP and no permission hooks, overriding the course's config."""
     config = Config()
-    config.Execute.kernel_name = "python3"
-    config.Execute.extra_arguments = []
+    execute = config.Autograde.Exporter.Execute  # where the course's config sets the kernel
+    execute.kernel_name = "python3"
+    execute.extra_arguments = []
     config.KernelManager.transport = "tcp"
+    config.KernelManager.ip = "127.0.0.1"
+    config.Autograde.pre_convert_hook = None
+    config.Autograde.post_convert_hook = None
     return config
 
 
-def grade_seconds(course: CourseDir, guard: AbstractContextManager[object]) -> float:
+def grade_seconds(course: CourseDir) -> float:
     start = time.perf_counter()
-    with guard:
-        course.autograde(ASSIGNMENT)
+    course.autograde(ASSIGNMENT)
     return time.perf_counter() - start
 
 
@@ -79,12 +84,12 @@ def main() -> None:
     try:
         plain = build_course(base / "plain", args.students)
         plain.config.merge(plain_config())
+        # The course's own nbgrader_config.py: the sandbox kernel and its permission hooks.
         sandbox = build_course(base / "sandbox", args.students)
-        sandbox.config.merge(make_sandbox_config(sandbox.root))
         times: dict[str, list[float]] = {"python3": [], "cnn-grader": []}
         for _ in range(args.rounds):
-            times["python3"].append(grade_seconds(plain, nullcontext()))
-            times["cnn-grader"].append(grade_seconds(sandbox, protect_course(sandbox.root)))
+            times["python3"].append(grade_seconds(plain))
+            times["cnn-grader"].append(grade_seconds(sandbox))
         per_notebook = {k: statistics.median(v) / args.students for k, v in times.items()}
         mode = "root: user switch + network namespace + rlimits" if os.geteuid() == 0 else "rlimits"
         print(
