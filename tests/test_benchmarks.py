@@ -46,3 +46,9 @@ def test_sandbox_benchmark_times_both_kernels() -> None:
     for kernel in ("python3", "cnn-grader"):
         assert re.search(rf"{kernel}\s+\d+\.\d+ s/notebook", out), out
     assert "added by the sandbox" in out, out
+
+
+def test_guard_benchmark_times_each_notebook_off_and_armed() -> None:
+    out = run_benchmark("bench_guard.py", "--rounds", "1", "--assignment", "03_conv1x1")
+    assert re.search(r"03_conv1x1\s+off\s+\d+\.\d+ s\s+armed\s+\d+\.\d+ s", out), out
+    assert re.search(r"ratio \d+\.\d+x", out), out
