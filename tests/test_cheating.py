@@ -1060,3 +1060,34 @@ def test_withholding_follows_the_flags_and_the_instructors_decision(tmp_path: Pa
     grades.write_text(exported)
     assert withhold_scores(grades, read_withheld(tmp_path)) == 0
     assert grades.read_text() == exported
+
+
+# A name added to an engine or numpy module hides the builtin of the same name from that
+# module's code (``abs`` in the engine core would make every difference 0).
+SHADOWING = """
+import numpy
+from cnn_solutions.grading import core, guard
+guard.verify()  # the snapshot is complete, as at the first check
+core.abs = lambda value: 0
+numpy.max = numpy.max  # rebinding an existing name is not shadowing
+found = [f.text for f in guard.verify(restore=True)]
+print(found)
+print(hasattr(core, "abs"), [f.text for f in guard.verify(restore=True)])
+"""
+
+
+def test_a_name_hiding_a_builtin_in_the_engine_is_removed_and_named(tmp_path: Path) -> None:
+    script = tmp_path / "shadow.py"
+    script.write_text(SHADOWING)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "NBGRADER_EXECUTION": "autograde"},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    first, second = done.stdout.splitlines()
+    assert first == "['cnn_solutions.grading.core.abs was added, hiding the builtin']"
+    assert second == "False []"

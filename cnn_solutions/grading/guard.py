@@ -314,6 +314,7 @@ class _Snapshot:
         self.cwd = _getcwd()
         self.modules: dict[str, types.ModuleType] = {}
         self.entries: list[_Entry] = []
+        self.keys: set[tuple[int, str]] = set()  # (id of namespace, key) of every entry
         self.light: list[_Entry] = []  # also checked after every student call
         self.functions: list[tuple[types.FunctionType, Any, Any, Any]] = []
         self.light_functions: list[tuple[types.FunctionType, Any, Any, Any]] = []
@@ -345,6 +346,7 @@ class _Snapshot:
         self.seen.add(id(owner))
         entries = _entries(owner, skip)
         self.entries += entries
+        self.keys.update((id(e.namespace), e.key) for e in entries)
         if light:
             self.light += entries
         return entries
@@ -496,11 +498,11 @@ def _verify_fingerprints(light: bool) -> list[Finding]:
 def _verify_shadowing(restore: bool) -> list[Finding]:
     """Names added to an engine or numpy module that would hide a builtin from its code."""
     found = []
-    builtin_names = vars(builtins)
-    known = {(id(e.namespace), e.key) for e in _state.snapshot.entries}
+    builtin_names = vars(builtins).keys()
+    known = _state.snapshot.keys
     for module in _state.snapshot.modules.values():
         namespace = vars(module)
-        for key in [k for k in namespace if k in builtin_names and not k.startswith("__")]:
+        for key in sorted(k for k in namespace.keys() & builtin_names if not k.startswith("__")):
             if (id(namespace), key) not in known:
                 found.append(Finding(f"{module.__name__}.{key} was added, hiding the builtin"))
                 if restore:
