@@ -337,3 +337,23 @@ def traversable_dir(prefix: str) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_as_autograding(tmp_path: Path, source: str) -> str:
+    """Run ``source`` as a script in a fresh process that grades as autograding does.
+
+    The guard arms itself at import when ``NBGRADER_EXECUTION=autograde``; the script is a
+    file, because code made by ``exec`` would itself be flagged. Returns its stdout.
+    """
+    script = tmp_path / "autograding.py"
+    script.write_text(source)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "NBGRADER_EXECUTION": "autograde"},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

@@ -38,6 +38,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from fault_helpers import run_as_autograding
 from nbformat.v4 import new_code_cell
 
 import cnn_solutions
@@ -1077,17 +1078,6 @@ print(hasattr(core, "abs"), [f.text for f in guard.verify(restore=True)])
 
 
 def test_a_name_hiding_a_builtin_in_the_engine_is_removed_and_named(tmp_path: Path) -> None:
-    script = tmp_path / "shadow.py"
-    script.write_text(SHADOWING)
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "NBGRADER_EXECUTION": "autograde"},
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    first, second = done.stdout.splitlines()
+    first, second = run_as_autograding(tmp_path, SHADOWING).splitlines()
     assert first == "['cnn_solutions.grading.core.abs was added, hiding the builtin']"
     assert second == "False []"

@@ -22,10 +22,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -56,6 +54,7 @@ from fault_helpers import (
     STDERR_NOISE,
     filled,
     moved_before,
+    run_as_autograding,
     run_tool,
     scratch_notebook,
     traversable_dir,
@@ -428,18 +427,7 @@ print(dict(verdicts))
 
 
 def test_an_endless_loop_is_never_reported_as_tampering(tmp_path: Path) -> None:
-    script = tmp_path / "endless.py"  # a file: code made by exec would be flagged
-    script.write_text(ENDLESS_BUILTIN_LOOP)
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "NBGRADER_EXECUTION": "autograde"},
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "{'loop': 200}"
+    assert run_as_autograding(tmp_path, ENDLESS_BUILTIN_LOOP).strip() == "{'loop': 200}"
 
 
 def test_print_flood_is_cut_and_feedback_stays_small(graded: GradedClass) -> None:
