@@ -25,7 +25,8 @@ from cnn_solutions.grading.check import (
     run_answer_check,
     run_check,
 )
-from cnn_solutions.grading.core import Case, FunctionSpec, GradingFailure, Mistake
+from cnn_solutions.grading.core import Case, FunctionSpec, Mistake
+from cnn_solutions.grading.guard import GradingFailure
 
 __all__ = [
     "check",

@@ -12,7 +12,6 @@ from cnn_solutions.grading.core import (
     Call,
     Case,
     FunctionSpec,
-    GradingFailure,
     StudentTimeout,
     call_student,
     compare,
@@ -23,6 +22,7 @@ from cnn_solutions.grading.core import (
     show,
     timed_out_before,
 )
+from cnn_solutions.grading.guard import GradingFailure
 
 MISTAKE_PREFIX = "Likely mistake:"
 

@@ -33,17 +33,6 @@ MAX_SHOWN_ELEMENTS = 49
 MAX_SHOWN_MAP_ELEMENTS = 96
 
 
-class GradingFailure(AssertionError):
-    """A failed check; IPython renders only the report (see ``_render_traceback_``)."""
-
-    def __init__(self, report: str) -> None:
-        super().__init__(report)
-        self.report = report
-
-    def _render_traceback_(self) -> list[str]:
-        return self.report.splitlines()
-
-
 @dataclass(frozen=True)
 class Case:
     """One call of a student function.

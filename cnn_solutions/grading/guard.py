@@ -178,18 +178,12 @@ def _texts(findings: list[Finding]) -> list[str]:
     return list(dict.fromkeys(f.text for f in findings))
 
 
-def _fail(subject: str, findings: list[Finding]) -> None:
-    """Raise the engine's GradingFailure (imported late: core imports this module)."""
-    from cnn_solutions.grading.core import GradingFailure
+class GradingFailure(AssertionError):
+    """A failed check or an untrusted cell; IPython renders only the report.
 
-    lines = [f"✗ {subject}: not graded, the grader's environment was tampered with"]
-    lines += [f"  {MARKER} {text}" for text in _texts(findings)]
-    lines.append("  This submission is flagged for review.")
-    raise GradingFailure("\n".join(lines))
-
-
-class IntegrityFailure(AssertionError):
-    """A notebook cell that cannot be trusted; IPython shows only the message."""
+    Defined here, not in ``core`` (which imports this module and re-exports it), so that
+    the guard's own failures are the engine's.
+    """
 
     def __init__(self, report: str) -> None:
         super().__init__(report)
@@ -197,6 +191,14 @@ class IntegrityFailure(AssertionError):
 
     def _render_traceback_(self) -> list[str]:
         return self.report.splitlines()
+
+
+def _fail(subject: str, findings: list[Finding]) -> None:
+    """Fail the check with the findings."""
+    lines = [f"✗ {subject}: not graded, the grader's environment was tampered with"]
+    lines += [f"  {MARKER} {text}" for text in _texts(findings)]
+    lines.append("  This submission is flagged for review.")
+    raise GradingFailure("\n".join(lines))
 
 
 # --------------------------------------------------------------------------- snapshot
@@ -764,7 +766,7 @@ def _before_cell(code: Any) -> None:
         # trusted. The machinery is restored, so later cells run as written.
         lines = ["✗ this cell was not run: the notebook tampered with how cells run"]
         lines += [f"  {MARKER} {text}" for text in _texts(fatal)]
-        raise IntegrityFailure("\n".join([*lines, "  This submission is flagged for review."]))
+        raise GradingFailure("\n".join([*lines, "  This submission is flagged for review."]))
 
 
 def _make_audit_hook(state: _State, watched: frozenset[str]) -> Callable[[str, tuple], None]:
@@ -776,7 +778,7 @@ def _make_audit_hook(state: _State, watched: frozenset[str]) -> Callable[[str, t
         state.busy += 1
         try:
             _on_event(event, args)
-        except IntegrityFailure:
+        except GradingFailure:
             raise
         except Exception as error:  # noqa: BLE001 -- a bug here must not break the kernel
             state.pending.append(Finding(f"the integrity guard failed on {event}: {error!r}"))

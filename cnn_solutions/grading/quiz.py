@@ -27,7 +27,7 @@ from cnn_solutions.conv import conv2d
 from cnn_solutions.conv1x1 import conv1x1, conv_mult_count
 from cnn_solutions.grading import guard
 from cnn_solutions.grading.check import AnswerMistake, AnswerSpec, mistake_lines, run_answer_check
-from cnn_solutions.grading.core import GradingFailure, compare
+from cnn_solutions.grading.core import compare
 from cnn_solutions.grading.filters import (
     BIAS_FORGOTTEN,
     CEIL,
@@ -44,6 +44,7 @@ from cnn_solutions.grading.filters import (
     TRANSPOSED,
     TRANSPOSED_ADVICE,
 )
+from cnn_solutions.grading.guard import GradingFailure
 from cnn_solutions.layers import conv_backward, conv_forward
 from cnn_solutions.pooling import gap_backward, maxpool_backward, maxpool_forward
 from cnn_solutions.quiz import (
