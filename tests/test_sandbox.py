@@ -26,8 +26,10 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import nbformat
 import pytest
@@ -42,6 +44,7 @@ from cnn_course.sandbox import (
     KERNEL_NAME,
     SANDBOX_USER,
     Limits,
+    after_autograde,
     ensure_kernelspec,
     ensure_sandbox_user,
     protect_course,
@@ -204,6 +207,29 @@ grading = sys.modules.get("cnn_solutions.grading")
 print(grading is not None and all(name in sys.modules for name in grading.TOPIC_MODULES))"""
 
 
+@contextmanager
+def sandbox_kernel(
+    course: CourseDir, workdir: Path, limits: Limits, stderr: IO[str], **env: str
+) -> Iterator[tuple[BlockingKernelClient, KernelManager]]:
+    """A ready cnn-grader kernel started in ``workdir``, as nbgrader's Execute starts it."""
+    config = sandbox_config(course.root, limits)
+    manager = KernelManager(kernel_name=KERNEL_NAME, config=config)
+    manager.start_kernel(
+        cwd=str(workdir),
+        env={**os.environ, **env},
+        stderr=stderr,
+        extra_arguments=config.Autograde.Exporter.Execute.extra_arguments,
+    )
+    client = manager.blocking_client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        yield client, manager
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel()
+
+
 @pytest.fixture(scope="module")
 def kernel(batch: GradedBatch) -> Iterator[SandboxKernel]:
     """A cnn-grader kernel in autograded/probe/01_filters of the graded course."""
@@ -213,26 +239,14 @@ def kernel(batch: GradedBatch) -> Iterator[SandboxKernel]:
     # A student's symlink to the gradebook must not make the launcher hand it over.
     (workdir / "leak").symlink_to(course.root / "gradebook.db")
     log = workdir.parent / "kernel.log"
-    config = sandbox_config(course.root, Limits(file_size_mb=SMALL_FILE_MB))
-    with protect_course(course.root, "probe"):
-        manager = KernelManager(kernel_name=KERNEL_NAME, config=config)
-        with open(log, "w") as log_file:
-            env = {**os.environ, SECRET_VARIABLE: "s3cret"}
-            manager.start_kernel(
-                cwd=str(workdir),
-                env=env,
-                stderr=log_file,
-                extra_arguments=config.Autograde.Exporter.Execute.extra_arguments,
-            )
-        client = manager.blocking_client()
-        client.start_channels()
-        try:
-            client.wait_for_ready(timeout=60)
+    limits = Limits(file_size_mb=SMALL_FILE_MB)
+    with protect_course(course.root, "probe"), open(log, "w") as log_file:
+        with sandbox_kernel(course, workdir, limits, log_file, **{SECRET_VARIABLE: "s3cret"}) as (
+            client,
+            manager,
+        ):
             first = run(client, FIRST_CODE)
             yield SandboxKernel(client, manager, workdir, course, first, log)
-        finally:
-            client.stop_channels()
-            manager.shutdown_kernel()
 
 
 # --------------------------------------------------------------------------- wiring
@@ -331,6 +345,32 @@ def test_course_permissions_after_grading(batch: GradedBatch) -> None:
     ]
     assert owned == []  # handed back after grading
     assert (root / "autograded/alice" / ASSIGNMENT / "written_by_student.txt").read_text() == "ok"
+
+
+@needs_root
+def test_a_finished_assignment_leaves_the_same_students_running_kernel_alone(
+    batch: GradedBatch,
+) -> None:
+    """Two workers grading one student's assignments at once: the first to finish hands
+    back its own folder only. Handing back the whole student folder once locked a running
+    quiz kernel out of the quiz_variant.py beside its notebook, and the quiz scored 0."""
+    course, student = batch.course, "pair"
+    running = course.root / "autograded" / student / "05_quiz"
+    finished = course.root / "autograded" / student / ASSIGNMENT
+    for folder in (running, finished):
+        folder.mkdir(parents=True)
+    (running / "beside.py").write_text("VALUE = 42\n")
+    sandbox_uid = pwd.getpwnam(SANDBOX_USER).pw_uid
+    with protect_course(course.root, student), open(os.devnull, "w") as quiet:
+        with sandbox_kernel(course, running, Limits(), quiet) as (client, _):
+            os.chown(finished, sandbox_uid, -1)  # as its own kernel had claimed it
+            after_autograde(course.root, student=student, assignment=ASSIGNMENT, notebooks=[])
+            reply = run(client, "import beside\nprint(beside.VALUE)")
+            still_claimed = running.stat().st_uid
+    assert (reply.status, reply.stdout.strip()) == ("ok", "42"), reply
+    assert still_claimed == sandbox_uid
+    assert finished.stat().st_uid == 0
+    assert running.stat().st_uid == 0  # and handed back when its own block ends
 
 
 # --------------------------------------------------------------------------- one kernel

@@ -146,7 +146,10 @@ def tighten_course(course_root: str | Path) -> None:
 
 
 def restore_ownership(
-    course_root: str | Path, student: str | None = None, user: str = SANDBOX_USER
+    course_root: str | Path,
+    student: str | None = None,
+    user: str = SANDBOX_USER,
+    assignment: str | None = None,
 ) -> None:
     """Give what the sandbox user owns under ``autograded/`` back to that folder's owner.
 
@@ -154,13 +157,18 @@ def restore_ownership(
     ----------
     student : str, optional
         Only ``autograded/<student>``; by default every student's folder.
+    assignment : str, optional
+        Only that assignment's folder of each chosen student. Workers grading two
+        assignments of one student at once must each restore only their own: handing
+        back the other folder would lock its still-running kernel out of its files.
     """
     account = sandbox_account(user)
     autograded = Path(course_root) / "autograded"
     if account is None or not is_root() or not autograded.is_dir():
         return
     owner = os.stat(autograded)
-    folders = [autograded / student] if student else list(autograded.iterdir())
+    students = [autograded / student] if student else list(autograded.iterdir())
+    folders = [folder / assignment for folder in students] if assignment else students
     for folder in folders:
         if folder.is_dir() and not folder.is_symlink():
             chown_tree(folder, owner.st_uid, owner.st_gid, only_uid=account.pw_uid)
@@ -182,7 +190,7 @@ def protect_course(
         The nbgrader course directory.
     student : str, optional
         Restore only this student's folder on exit. Use it when several blocks run at
-        once (one per worker); without it, use one block around the whole batch.
+        once on different students; without it, use one block around the whole batch.
     user : str
         The sandbox user name.
 
@@ -274,6 +282,19 @@ def before_autograde(course_root: str | Path, **_: object) -> None:
         tighten_course(course_root)
 
 
-def after_autograde(course_root: str | Path, student: str | None = None, **_: object) -> None:
-    """``Autograde.post_convert_hook``: hand the student's graded folder back to its owner."""
-    restore_ownership(course_root, student if student and student != "*" else None)
+def after_autograde(
+    course_root: str | Path,
+    student: str | None = None,
+    assignment: str | None = None,
+    **_: object,
+) -> None:
+    """``Autograde.post_convert_hook``: hand the graded folder back to its owner.
+
+    Only ``autograded/<student>/<assignment>``: another worker may be grading another
+    assignment of the same student right now, as its sandbox user.
+    """
+    restore_ownership(
+        course_root,
+        student if student and student != "*" else None,
+        assignment=assignment if assignment and assignment != "*" else None,
+    )
