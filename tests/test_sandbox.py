@@ -209,10 +209,10 @@ print(grading is not None and all(name in sys.modules for name in grading.TOPIC_
 
 @contextmanager
 def sandbox_kernel(
-    course: CourseDir, workdir: Path, limits: Limits, stderr: IO[str], **env: str
+    course_root: Path, workdir: Path, limits: Limits, stderr: IO[str], **env: str
 ) -> Iterator[tuple[BlockingKernelClient, KernelManager]]:
     """A ready cnn-grader kernel started in ``workdir``, as nbgrader's Execute starts it."""
-    config = sandbox_config(course.root, limits)
+    config = sandbox_config(course_root, limits)
     manager = KernelManager(kernel_name=KERNEL_NAME, config=config)
     manager.start_kernel(
         cwd=str(workdir),
@@ -227,7 +227,7 @@ def sandbox_kernel(
         yield client, manager
     finally:
         client.stop_channels()
-        manager.shutdown_kernel()
+        manager.shutdown_kernel(now=True)
 
 
 @pytest.fixture(scope="module")
@@ -240,13 +240,14 @@ def kernel(batch: GradedBatch) -> Iterator[SandboxKernel]:
     (workdir / "leak").symlink_to(course.root / "gradebook.db")
     log = workdir.parent / "kernel.log"
     limits = Limits(file_size_mb=SMALL_FILE_MB)
-    with protect_course(course.root, "probe"), open(log, "w") as log_file:
-        with sandbox_kernel(course, workdir, limits, log_file, **{SECRET_VARIABLE: "s3cret"}) as (
-            client,
-            manager,
-        ):
-            first = run(client, FIRST_CODE)
-            yield SandboxKernel(client, manager, workdir, course, first, log)
+    secret = {SECRET_VARIABLE: "s3cret"}
+    with (
+        protect_course(course.root, "probe"),
+        open(log, "w") as log_file,
+        sandbox_kernel(course.root, workdir, limits, log_file, **secret) as (client, manager),
+    ):
+        first = run(client, FIRST_CODE)
+        yield SandboxKernel(client, manager, workdir, course, first, log)
 
 
 # --------------------------------------------------------------------------- wiring
@@ -362,7 +363,7 @@ def test_a_finished_assignment_leaves_the_same_students_running_kernel_alone(
     (running / "beside.py").write_text("VALUE = 42\n")
     sandbox_uid = pwd.getpwnam(SANDBOX_USER).pw_uid
     with protect_course(course.root, student), open(os.devnull, "w") as quiet:
-        with sandbox_kernel(course, running, Limits(), quiet) as (client, _):
+        with sandbox_kernel(course.root, running, Limits(), quiet) as (client, _):
             os.chown(finished, sandbox_uid, -1)  # as its own kernel had claimed it
             after_autograde(course.root, student=student, assignment=ASSIGNMENT, notebooks=[])
             reply = run(client, "import beside\nprint(beside.VALUE)")
@@ -559,26 +560,15 @@ def test_kernel_log_is_quiet(kernel: SandboxKernel) -> None:
 def test_cpu_time_limit_kills_the_kernel_with_sigxcpu() -> None:
     folder = traversable_tmpdir("cnn-sandbox-cpu-")
     try:
-        config = sandbox_config(folder, Limits(cpu_seconds=3))
-        manager = KernelManager(kernel_name=KERNEL_NAME, config=config)
-        with open(os.devnull, "w") as quiet:
-            manager.start_kernel(
-                cwd=str(folder),
-                stderr=quiet,
-                extra_arguments=config.Autograde.Exporter.Execute.extra_arguments,
-            )
-        client = manager.blocking_client()
-        client.start_channels()
-        try:
-            client.wait_for_ready(timeout=60)
+        with (
+            open(os.devnull, "w") as quiet,
+            sandbox_kernel(folder, folder, Limits(cpu_seconds=3), quiet) as (client, manager),
+        ):
             client.execute(CPU_BOMB)
             deadline = time.monotonic() + 60
             while manager.is_alive() and time.monotonic() < deadline:
                 time.sleep(0.2)
             assert manager.provisioner.process.returncode == -signal.SIGXCPU
-        finally:
-            client.stop_channels()
-            manager.shutdown_kernel(now=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
