@@ -255,6 +255,21 @@ def test_copier_loses_quiz_points(demo: DemoRun) -> None:
     assert copied < max_score / 2
 
 
+def test_quiz_takers_lose_only_the_questions_they_got_wrong(demo: DemoRun) -> None:
+    """Answers computed from ``quiz.numbers`` need ``quiz_variant.py`` beside the notebook:
+    a kernel locked out of its folder (as a classmate's hand-back once did) loses them all."""
+    own = only(QUIZ, lambda p: p.answers_of is None and not p.blank and not p.half)
+    assert len(own) == len(CLASS) - 1
+    for student in own:
+        lost = {
+            cell
+            for cell, (score, top) in cells_of(demo, student, QUIZ).items()
+            if score is not None and score < top - SCORE_SLACK
+        }
+        wrong = {f"{m.partition(':')[0]}_check" for m in CLASS[student][QUIZ].mistakes}
+        assert lost == wrong, student
+
+
 def test_grades_feedback_and_report_are_written(demo: DemoRun) -> None:
     with open(demo.root / "grades.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
