@@ -36,6 +36,7 @@ import pytest
 from jupyter_client import BlockingKernelClient, KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.paths import jupyter_runtime_dir
 from nbformat.v4 import new_code_cell
 
 import cnn_course.sandbox.launcher as launcher
@@ -209,15 +210,21 @@ print(grading is not None and all(name in sys.modules for name in grading.TOPIC_
 
 @contextmanager
 def sandbox_kernel(
-    course_root: Path, workdir: Path, limits: Limits, stderr: IO[str], **env: str
+    course_root: Path,
+    workdir: Path,
+    limits: Limits,
+    stderr: IO[str],
+    env: dict[str, str] | None = None,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> Iterator[tuple[BlockingKernelClient, KernelManager]]:
     """A ready cnn-grader kernel started in ``workdir``, as nbgrader's Execute starts it."""
     config = sandbox_config(course_root, limits)
     manager = KernelManager(kernel_name=KERNEL_NAME, config=config)
     manager.start_kernel(
         cwd=str(workdir),
-        env={**os.environ, **env},
+        env={**os.environ, **(env or {})},
         stderr=stderr,
+        preexec_fn=preexec_fn,
         extra_arguments=config.Autograde.Exporter.Execute.extra_arguments,
     )
     client = manager.blocking_client()
@@ -244,7 +251,7 @@ def kernel(batch: GradedBatch) -> Iterator[SandboxKernel]:
     with (
         protect_course(course.root, "probe"),
         open(log, "w") as log_file,
-        sandbox_kernel(course.root, workdir, limits, log_file, **secret) as (client, manager),
+        sandbox_kernel(course.root, workdir, limits, log_file, secret) as (client, manager),
     ):
         first = run(client, FIRST_CODE)
         yield SandboxKernel(client, manager, workdir, course, first, log)
@@ -685,3 +692,39 @@ def test_without_namespaces_the_kernel_says_so_or_refuses(tmp_path: Path) -> Non
     finally:
         kernel.kill()
         kernel.wait()
+
+
+@needs_root
+def test_without_a_mount_namespace_the_notebook_folder_is_still_importable(
+    batch: GradedBatch,
+) -> None:
+    """A container without CAP_SYS_ADMIN (Docker's default) whose Python the sandbox user
+    can read: the kernel's folder cannot be bind-mounted into view, and its absolute path
+    crosses root's 700 ``autograded/<student>``. The quiz still imports quiz_variant.py
+    from beside its notebook."""
+    course, student = batch.course, "nomounts"
+    workdir = course.root / "autograded" / student / "05_quiz"
+    workdir.mkdir(parents=True)
+    (workdir / "beside.py").write_text("VALUE = 42\n")
+    account = pwd.getpwnam(SANDBOX_USER)
+    # Python, and the folder with the connection file, where the grader's socket links go.
+    outside_world = launcher.needed_paths(Path(jupyter_runtime_dir()))
+
+    def container_without_sys_admin() -> None:
+        launcher.expose(outside_world, account)  # as if this Python were installed in /usr
+        ctypes.CDLL(None, use_errno=True).prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0)
+
+    log = workdir.parent / "kernel.log"
+    with protect_course(course.root, student), open(log, "w") as log_file:
+        with sandbox_kernel(
+            course.root,
+            workdir,
+            Limits(),
+            log_file,
+            {"CNN_SANDBOX_LOG_LEVEL": "INFO"},
+            container_without_sys_admin,
+        ) as (client, _):
+            reply = run(client, "import beside, os\nprint(beside.VALUE, os.getuid())")
+    kernel_log = log.read_text()
+    assert "reachable by relative paths only" in kernel_log  # the case under test
+    assert (reply.status, reply.stdout.split()) == ("ok", ["42", str(account.pw_uid)]), reply

@@ -483,6 +483,18 @@ def confine(args: argparse.Namespace) -> Path:
     return sandbox.connection_file
 
 
+def notebook_folder() -> str:
+    """The ``sys.path`` entry for the kernel's working directory (the notebook's folder).
+
+    Its absolute path, if the kernel can read it. Without a mount namespace to bring it
+    into view (a container without CAP_SYS_ADMIN), that path crosses root's 700
+    ``autograded/<student>``: ``/proc/self/cwd`` then reaches the folder without walking
+    through its parents.
+    """
+    cwd = os.getcwd()
+    return cwd if os.access(cwd, os.R_OK | os.X_OK) else "/proc/self/cwd"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Confine this process, then run ipykernel in it."""
     _setup_log()
@@ -494,7 +506,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(1) from None
     # The notebook's folder is importable (the quiz imports quiz_variant.py beside it), but
     # last, so a student's numpy.py or ipykernel/ never shadows a real module.
-    sys.path.append(os.getcwd())
+    sys.path.append(notebook_folder())
     # Imported only now: no thread may start before the network namespace is unshared.
     from ipykernel.kernelapp import IPKernelApp
 
