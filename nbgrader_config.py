@@ -62,9 +62,16 @@ c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"(?s)."
 # Output a cell keeps in the graded notebook and the feedback: a print loop in a student's
 # cell is cut to 200 lines; tracebacks to 200 lines, so that the grading engine's reports
-# (a few dozen lines) stay whole. Both count lines, not characters.
+# (a few dozen lines) stay whole. Both count lines; one enormous line, a huge result or
+# error message is cut by LimitOutputSize, run right after: 50,000 characters of text per
+# cell, and 3 million of plots and other formats (one of the course's plots is 0.3 million).
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 200
+from cnn_course.preprocessors import autograde_preprocessors  # noqa: E402
+
+c.Autograde.autograde_preprocessors = autograde_preprocessors()
+c.LimitOutputSize.max_chars = 50_000
+c.LimitOutputSize.max_data_chars = 3_000_000
 # A test cell a student deleted comes back, hidden tests included, and is graded; without
 # this nbgrader leaves it ungraded and "needing manual grading".
 c.OverwriteCells.add_missing_cells = True

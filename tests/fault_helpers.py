@@ -162,6 +162,16 @@ PRINT_FLOOD = code(
     direct_mults = conv_mult_count(28, 28, 5, 192, 32)
     """
 )
+LINE_FLOOD_CHARS = 4_000_000
+# One enormous printed line, and an enormous value as the cell's result: two outputs that
+# nbgrader's line limit lets through whole.
+LINE_FLOOD = code(
+    f"""
+    print("debug " * {LINE_FLOOD_CHARS // 6})
+    direct_mults = conv_mult_count(28, 28, 5, 192, 32)
+    "x" * {LINE_FLOOD_CHARS}
+    """
+)
 # Correct, but noisy on stderr in all three ways, when defined and when called.
 STDERR_NOISE = code(
     """

@@ -39,6 +39,7 @@ from fault_helpers import (
     CONV1X1_CELLS,
     EXIT_PROCESS,
     EXTRA_FILES,
+    LINE_FLOOD,
     LOOP_AT_TOP_LEVEL,
     LOOP_FOREVER,
     MEMORY_BOMB,
@@ -77,6 +78,7 @@ CELL_TIMEOUT_S = 30  # the sandbox block of nbgrader_config.py
 LATE_PERCENT_PER_DAY = 10
 KERNEL_DIED = "kernel died"
 PRINT_FLOOD_MAX_LINES = 200  # c.LimitOutput.max_lines
+OUTPUT_MAX_CHARS = 50_000  # c.LimitOutputSize.max_chars
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ CASES: dict[str, Case] = {
     "memory-bomb": Case(lost=MULT_COUNT_CELLS, feedback="MemoryError"),
     "recursion-error": Case(lost=MULT_COUNT_CELLS, feedback="RecursionError"),
     "print-flood": Case(feedback="Output truncated"),
+    "line-flood": Case(feedback="Output truncated (too many characters)"),
     "stderr-noise": Case(),
     "late": Case(days_late=2, feedback="Late submission penalty"),
     "bad-json": Case(graded=False, failure="JSON"),
@@ -186,6 +189,7 @@ def _submissions(course: CourseDir) -> dict[str, nbformat.NotebookNode]:
         "memory-bomb": filled(release, solutions, conv_mult_count=MEMORY_BOMB),
         "recursion-error": filled(release, solutions, conv_mult_count=RECURSION_ERROR),
         "print-flood": filled(release, solutions, direct_mults=PRINT_FLOOD),
+        "line-flood": filled(release, solutions, direct_mults=LINE_FLOOD),
         "stderr-noise": filled(release, solutions, conv_mult_count=STDERR_NOISE),
         "late": good,
         "bad-json": good,
@@ -446,6 +450,29 @@ def test_print_flood_is_cut_and_feedback_stays_small(graded: GradedClass) -> Non
     assert flood - normal < 20_000  # the full output would add over 3 MB
 
 
+def test_one_enormous_line_and_result_are_cut_by_characters(graded: GradedClass) -> None:
+    """nbgrader's LimitOutput counts lines; LimitOutputSize cuts what gets past it."""
+    notebook = graded.course.autograded_notebook(ASSIGNMENT, "line-flood")
+    answer = next(
+        c
+        for c in notebook.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "direct_mults_answer"
+    )
+    # The line is cut where the text budget runs out; the huge result after it is dropped.
+    assert [o.output_type for o in answer.outputs] == ["stream"]
+    text = outputs_text(answer)
+    assert text.startswith("debug debug")
+    assert len(text) < OUTPUT_MAX_CHARS + 200  # of 8 million
+    assert text.rstrip().endswith("... Output truncated (too many characters) ...")
+    feedback = graded.course.root / "feedback"
+    flood = (feedback / "line-flood" / ASSIGNMENT / "conv1x1.html").stat().st_size
+    normal = (feedback / "correct" / ASSIGNMENT / "conv1x1.html").stat().st_size
+    assert flood - normal < 2 * OUTPUT_MAX_CHARS
+    # The notebook's own plot (a third of a million characters of PNG) is kept.
+    outputs = [o for c in notebook.cells for o in c.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+
+
 def test_stderr_is_never_scored_and_never_kept(graded: GradedClass) -> None:
     notebook = graded.course.autograded_notebook(ASSIGNMENT, "stderr-noise")
     streams = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "stream"]
@@ -560,13 +587,17 @@ def test_plain_nbgrader_scores_stderr_in_test_cells_as_failure(
 
 def test_course_config_sets_the_fault_limits() -> None:
     """The values the tests above rely on are the course's own, as nbgrader reads them."""
+    from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute, IgnorePattern, LimitOutput, OverwriteCells
 
     from cnn_course.course import REPO_ROOT, load_config
+    from cnn_course.preprocessors import LimitOutputSize
 
     config = load_config(REPO_ROOT)
     assert Execute(config=config).timeout == CELL_TIMEOUT_S
     assert LimitOutput(config=config).max_lines == PRINT_FLOOD_MAX_LINES
+    assert LimitOutputSize(config=config).max_chars == OUTPUT_MAX_CHARS
+    assert Autograde(config=config).autograde_preprocessors[3:5] == [LimitOutput, LimitOutputSize]
     ignore = IgnorePattern(config=config)
     assert ignore.enabled and re.search(ignore.pattern, "\n")  # any stderr output at all
     assert OverwriteCells(config=config).add_missing_cells
