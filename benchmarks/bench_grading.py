@@ -45,7 +45,14 @@ import nbformat
 from nbclient import NotebookClient
 
 from cnn_course import toy
-from cnn_course.classroom import correct_work, fill_notebook, mistake_work, mistakes, styles
+from cnn_course.classroom import (
+    TOPICS,
+    correct_work,
+    fill_notebook,
+    mistake_work,
+    mistakes,
+    styles,
+)
 from cnn_course.course import CourseDir
 from cnn_course.gradebook import cell_grades
 from cnn_course.nbgrader_api import ensure_tools_on_path, load_api
@@ -65,9 +72,6 @@ def make_toy_course(root: Path, students: int, broken: int) -> None:
     if not outcome["success"]:
         raise RuntimeError(outcome.get("log", "") + outcome.get("error", ""))
     toy.write_submissions(root, toy.class_kinds(students, broken))
-
-
-TOPICS = ("01_filters", "02_output_size", "03_conv1x1", "04_conv_backprop")
 
 
 def make_class_course(root: Path, students: int) -> None:

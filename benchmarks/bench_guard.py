@@ -24,10 +24,9 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from cnn_course.classroom import ASSIGNMENTS
+from cnn_course.classroom import ASSIGNMENTS, TOPICS
 
 ROOT = Path(__file__).resolve().parents[1]
-TOPICS = ("01_filters", "02_output_size", "03_conv1x1", "04_conv_backprop")
 
 
 def run_seconds(notebook: Path, armed: bool) -> float:

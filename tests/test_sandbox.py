@@ -145,6 +145,17 @@ def traversable_tmpdir(prefix: str) -> Path:
     return folder
 
 
+def quiz_folder(course: CourseDir, student: str) -> Path:
+    """``autograded/<student>/05_quiz`` with a module beside the notebook, as quiz_variant.py."""
+    folder = course.root / "autograded" / student / "05_quiz"
+    folder.mkdir(parents=True)
+    (folder / "beside.py").write_text("VALUE = 42\n")
+    return folder
+
+
+IMPORT_BESIDE = "import beside, os\nprint(beside.VALUE, os.getuid())"
+
+
 # --------------------------------------------------------------------------- fixtures
 
 
@@ -363,19 +374,17 @@ def test_a_finished_assignment_leaves_the_same_students_running_kernel_alone(
     back its own folder only. Handing back the whole student folder once locked a running
     quiz kernel out of the quiz_variant.py beside its notebook, and the quiz scored 0."""
     course, student = batch.course, "pair"
-    running = course.root / "autograded" / student / "05_quiz"
+    running = quiz_folder(course, student)
     finished = course.root / "autograded" / student / ASSIGNMENT
-    for folder in (running, finished):
-        folder.mkdir(parents=True)
-    (running / "beside.py").write_text("VALUE = 42\n")
+    finished.mkdir()
     sandbox_uid = pwd.getpwnam(SANDBOX_USER).pw_uid
     with protect_course(course.root, student), open(os.devnull, "w") as quiet:
         with sandbox_kernel(course.root, running, Limits(), quiet) as (client, _):
             os.chown(finished, sandbox_uid, -1)  # as its own kernel had claimed it
             after_autograde(course.root, student=student, assignment=ASSIGNMENT, notebooks=[])
-            reply = run(client, "import beside\nprint(beside.VALUE)")
+            reply = run(client, IMPORT_BESIDE)
             still_claimed = running.stat().st_uid
-    assert (reply.status, reply.stdout.strip()) == ("ok", "42"), reply
+    assert (reply.status, reply.stdout.split()) == ("ok", ["42", str(sandbox_uid)]), reply
     assert still_claimed == sandbox_uid
     assert finished.stat().st_uid == 0
     assert running.stat().st_uid == 0  # and handed back when its own block ends
@@ -656,6 +665,11 @@ def test_without_root_only_limits_and_one_log_line() -> None:
 PR_CAPBSET_DROP, CAP_SYS_ADMIN = 24, 21
 
 
+def drop_sys_admin() -> None:
+    """As a container without CAP_SYS_ADMIN: what this process executes next lacks it."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0)
+
+
 @needs_root
 def test_without_namespaces_the_kernel_says_so_or_refuses(tmp_path: Path) -> None:
     """As in a container without CAP_SYS_ADMIN: no network namespace, no mount namespace.
@@ -670,9 +684,6 @@ def test_without_namespaces_the_kernel_says_so_or_refuses(tmp_path: Path) -> Non
     connection.write_text(json.dumps(dict(ports, ip=str(sockets), transport="ipc", key="k")))
     account = pwd.getpwnam(SANDBOX_USER)
     unreachable = launcher.blocked_ancestor(Path(sys.base_prefix), account) is not None
-
-    def drop_sys_admin() -> None:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0)
 
     command = [sys.executable, "-I", "-m", "cnn_course.sandbox.launcher", "-f", str(connection)]
     kernel = subprocess.Popen(
@@ -703,16 +714,14 @@ def test_without_a_mount_namespace_the_notebook_folder_is_still_importable(
     crosses root's 700 ``autograded/<student>``. The quiz still imports quiz_variant.py
     from beside its notebook."""
     course, student = batch.course, "nomounts"
-    workdir = course.root / "autograded" / student / "05_quiz"
-    workdir.mkdir(parents=True)
-    (workdir / "beside.py").write_text("VALUE = 42\n")
+    workdir = quiz_folder(course, student)
     account = pwd.getpwnam(SANDBOX_USER)
     # Python, and the folder with the connection file, where the grader's socket links go.
     outside_world = launcher.needed_paths(Path(jupyter_runtime_dir()))
 
     def container_without_sys_admin() -> None:
         launcher.expose(outside_world, account)  # as if this Python were installed in /usr
-        ctypes.CDLL(None, use_errno=True).prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0)
+        drop_sys_admin()
 
     log = workdir.parent / "kernel.log"
     with protect_course(course.root, student), open(log, "w") as log_file:
@@ -724,7 +733,7 @@ def test_without_a_mount_namespace_the_notebook_folder_is_still_importable(
             {"CNN_SANDBOX_LOG_LEVEL": "INFO"},
             container_without_sys_admin,
         ) as (client, _):
-            reply = run(client, "import beside, os\nprint(beside.VALUE, os.getuid())")
+            reply = run(client, IMPORT_BESIDE)
     kernel_log = log.read_text()
     assert "reachable by relative paths only" in kernel_log  # the case under test
     assert (reply.status, reply.stdout.split()) == ("ok", ["42", str(account.pw_uid)]), reply

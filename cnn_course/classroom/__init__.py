@@ -27,6 +27,8 @@ ASSIGNMENTS: dict[str, tuple[str, str]] = {
     "04_conv_backprop": ("backprop", "conv_backprop.ipynb"),
     "05_quiz": ("quiz", "quiz.ipynb"),
 }
+# The four topic assignments: every one but the quiz.
+TOPICS: tuple[str, ...] = tuple(a for a, (module, _) in ASSIGNMENTS.items() if module != "quiz")
 
 Code = str | Callable[..., object]
 

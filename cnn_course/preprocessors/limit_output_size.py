@@ -86,11 +86,10 @@ class Budget:
             return True
         if kind in ("execute_result", "display_data"):
             return self._fit_data(output)
-        if self.text <= 0:
+        if self.text <= 0:  # a stream, the only other kind
             return False
-        if kind == "stream":
-            output.text, used = _cut_text(output.text, self.text)
-            self.text -= used
+        output.text, used = _cut_text(output.text, self.text)
+        self.text -= used
         return True
 
     def _fit_data(self, output: NotebookNode) -> bool:
@@ -120,13 +119,11 @@ def _cut_error(output: NotebookNode, budget: float) -> int:
     output.evalue, used = _cut_text(output.evalue, budget)
     lines = []
     for line in output.traceback:
-        if used + len(line) > budget:  # this line's head, then the note
-            head = line[: max(int(budget) - used, 0)]
-            lines.append(f"{head}\n{TRUNCATED}" if head else TRUNCATED)
-            used += len(lines[-1])
+        kept, size = _cut_text(line, budget - used)
+        lines.append(kept)
+        used += size
+        if kept != line:  # this line's head and the note; the rest goes
             break
-        lines.append(line)
-        used += len(line)
     output.traceback = lines
     return used
 
