@@ -24,9 +24,16 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from cnn_course.preprocessors import HideHiddenTests  # noqa: E402
+from cnn_course.preprocessors import FeedbackSummary, HideHiddenTests  # noqa: E402
 
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+# FeedbackSummary puts, at the top of each page, every graded cell's points and, for a cell
+# that lost points, what failed and the named mistake (cnn_course/preprocessors/).
+c.GenerateFeedback.preprocessors = [
+    GetGrades,
+    HideHiddenTests,
+    FeedbackSummary,
+    CSSHTMLHeaderPreprocessor,
+]
 
 # Late work loses 10% of its score per started day after the due date (due dates live in
 # the gradebook: `nbgrader db assignment add ID --duedate=...`).
@@ -36,10 +43,11 @@ c.AssignLatePenalties.plugin_class = PerDayLatePenalty
 c.PerDayLatePenalty.percent_per_day = 10.0
 
 # Students' code runs in the restricted "cnn-grader" kernel when autograding (not when an
-# instructor validates): resource limits always; as root also an unprivileged user that
-# cannot read the gradebook, source/ or other students' work, and no network
-# (cnn_course/sandbox). The hooks tighten and restore the course's permissions around
-# each submission, so plain `nbgrader autograde` is protected as well as `cnn-course grade`.
+# instructor validates): resource limits always; as root also a uid of its own, its own
+# PID, network and mount namespaces in which the course and the reference are not to be
+# seen, and a scratch folder that vanishes with it (cnn_course/sandbox). The hooks keep
+# the course's modes tight around each submission, so plain `nbgrader autograde` and the
+# formgrader's button are protected as well as `cnn-course grade`.
 from functools import partial  # noqa: E402
 
 from cnn_course.sandbox import after_autograde, before_autograde, sandbox_config  # noqa: E402
@@ -50,7 +58,7 @@ c.Autograde.post_convert_hook = partial(after_autograde, HERE)
 
 # --- Faulty submissions (tests/test_faults.py) -----------------------------------------
 # The per-cell timeout is the sandbox block's cell_timeout above; a student function stuck
-# inside a hidden check is stopped sooner, by the grading engine (5 s per call).
+# inside a hidden check is stopped sooner, by the probe (5 s of CPU time per call).
 #
 # Test cells fail by raising (assert, GradingFailure), never by writing to stderr; but
 # nbgrader scores any stderr output in a test cell as a failure, so a warning, a debug
@@ -67,8 +75,13 @@ c.IgnorePattern.pattern = r"(?s)."
 # cell, and 3 million of plots and other formats (one of the course's plots is 0.3 million).
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 200
-from cnn_course.preprocessors import autograde_preprocessors  # noqa: E402
+# The verdicts: InjectCases gives each hidden check this submission's cases before the
+# notebook runs, JudgeResults judges what the kernel sent back, in this process, and
+# replaces the test cells' outputs (cnn_course/judging.py, docs/trust-model.md).
+# RefuseLinks fails a submission holding a symbolic link, which nbgrader would follow.
+from cnn_course.preprocessors import autograde_preprocessors, sanitize_preprocessors  # noqa: E402
 
+c.Autograde.sanitize_preprocessors = sanitize_preprocessors()
 c.Autograde.autograde_preprocessors = autograde_preprocessors()
 c.LimitOutputSize.max_chars = 50_000
 c.LimitOutputSize.max_data_chars = 3_000_000

@@ -73,8 +73,8 @@ def build_assignments(root: Path, assignments: list[str], db_url: str | None) ->
     list of str
         ``"<assignment>: <reason>"`` for each assignment nbgrader could not generate.
     """
+    from cnn_course.failures import failure_reason
     from cnn_course.nbgrader_api import load_api
-    from cnn_course.runner import failure_reason
 
     api = load_api(root, db_url)
     failures = []

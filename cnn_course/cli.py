@@ -30,9 +30,13 @@ SUBCOMMAND_MODULES = [
     "cnn_course.build",
     "cnn_course.grade",
     "cnn_course.report",
+    "cnn_course.status",
     "cnn_course.demo",
     "cnn_course.lab",
     "cnn_course.quiz_preview",
+    "cnn_course.release",
+    "cnn_course.collect",
+    "cnn_course.return_feedback",
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

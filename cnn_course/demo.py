@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cnn_course.errors import CourseInputError
+from cnn_course.exchange import run_app
 
 if TYPE_CHECKING:
     import nbformat
@@ -250,6 +251,8 @@ def student_notebook(
         order = [name for name in solution_order(fetched) if name in code]
         code = {name: code[name] for name in order[: len(order) // 2]}
     filled = fill_notebook(fetched, code)
+    if code and not plan.half:
+        write_answers(filled, assignment)
     edited = set(plan.edited_tests)
     for cell in filled.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") in edited:
@@ -260,6 +263,17 @@ def student_notebook(
     return filled
 
 
+def write_answers(notebook: nbformat.NotebookNode, assignment: str) -> None:
+    """Write the topic's answers into the hand-graded cells (``WRITTEN_ANSWERS``)."""
+    from cnn_course.classroom import topic
+
+    answers = getattr(topic(assignment), "WRITTEN_ANSWERS", {})
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "markdown" and meta.get("grade_id") in answers:
+            cell.source = answers[meta["grade_id"]]
+
+
 # ----------------------------------------------------------------------- nbgrader steps
 
 
@@ -268,24 +282,12 @@ class DemoError(RuntimeError):
 
 
 def _check(what: str, outcome: Mapping[str, Any]) -> None:
-    from cnn_course.runner import failure_reason
+    from cnn_course.failures import failure_reason
 
     if not outcome.get("success"):
         raise DemoError(
             f"{what}: {failure_reason(outcome.get('log', ''), outcome.get('error', ''))}"
         )
-
-
-def run_app(app_class: type, root: Path, argv: Iterable[str]) -> dict[str, Any]:
-    """Run an nbgrader application in-process, as ``nbgrader <app> ARGV`` would in ``root``.
-
-    Returns nbgrader's ``capture_log`` result: ``success``, ``log`` and maybe ``error``.
-    """
-    from nbgrader.utils import capture_log
-
-    from cnn_course.nbgrader_api import init_app
-
-    return capture_log(init_app(app_class, root, argv=list(argv)))
 
 
 def student_options(root: Path, student: str) -> list[str]:
@@ -445,6 +447,7 @@ class Score:
     max_score: float
     penalty: float = 0.0
     seconds_late: float = 0.0
+    pending: float = 0.0  # points waiting for hand grading, not in ``score`` yet
 
     @property
     def final(self) -> float:
@@ -459,8 +462,10 @@ def read_scores(
     from nbgrader.api import Gradebook, MissingEntry
 
     from cnn_course.feedback import course_directory
+    from cnn_course.gradebook import pending_hand_grading
 
     coursedir = course_directory(root)
+    pending = pending_hand_grading(coursedir.db_url, coursedir.course_id)
     scores = {}
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
         for student in students:
@@ -474,6 +479,7 @@ def read_scores(
                     float(sub.max_score),
                     float(sub.late_submission_penalty or 0.0),
                     float(sub.total_seconds_late),
+                    pending.get((assignment, student), 0.0),
                 )
     return scores
 
@@ -516,6 +522,19 @@ def late_notes(scores: Mapping[tuple[str, str], Score]) -> list[str]:
         f"penalty {s.penalty:g} of {s.score:g} points (PerDayLatePenalty)"
         for (student, assignment), s in sorted(scores.items())
         if s.penalty
+    ]
+
+
+def pending_notes(scores: Mapping[tuple[str, str], Score]) -> list[str]:
+    """One line per assignment with points waiting for hand grading."""
+    waiting: dict[str, list[float]] = {}
+    for (_, assignment), s in sorted(scores.items()):
+        if s.pending:
+            waiting.setdefault(assignment, []).append(s.pending)
+    return [
+        f"+ {assignment}: {len(points)} submission(s) have {max(points):g} point(s) waiting for "
+        "hand grading, not in the table yet (the formgrader: `cnn-course lab --instructor`)"
+        for assignment, points in waiting.items()
     ]
 
 
@@ -595,7 +614,12 @@ def run_demo(
 
     started = time.perf_counter()
     run = grade(
-        root, find_submissions(root), jobs=jobs, export_to=root / GRADES_CSV, progress=progress
+        root,
+        find_submissions(root),
+        jobs=jobs,
+        export_to=root / GRADES_CSV,
+        progress=progress,
+        review=True,  # the instructor's pipeline: the demo's report shows what it flags
     )
     seconds["grading"] = time.perf_counter() - started
     say(
@@ -614,10 +638,15 @@ def summary(result: DemoResult, klass: Mapping[str, Mapping[str, Plan]] = CLASS)
     """The closing lines: the score table, late penalties, failures and where things are."""
     assignments = class_assignments(klass)
     lines = ["", score_table(result.scores, list(klass), assignments), *late_notes(result.scores)]
+    lines += pending_notes(result.scores)
     lines += [
         f"! {f.step} {f.submission or 'gradebook'}: {f.reason}" for f in result.grading.failures
     ]
     lines += [f"! feedback shows hidden test code: {leak}" for leak in result.leaks]
+    if result.grading.reviews is not None:
+        from cnn_course.integrity import summary_lines
+
+        lines += summary_lines(result.grading.reviews, result.root)
     lines += [
         "",
         f"grades:   {result.grades_csv}",

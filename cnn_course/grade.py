@@ -131,16 +131,22 @@ def run(args: argparse.Namespace) -> int:
         feedback=not args.no_feedback,
         export_to=csv,
         progress=bar_factory(args.progress),
+        review=True,  # cheating attempts: flags, withheld scores, feedback notices
     )
     print("\n".join(summarize(result, jobs, csv)))
-    # Cheating attempts: flags, withheld scores, feedback notices (cnn_course/integrity.py).
-    from cnn_course.integrity import review_after_grading, summary_lines
+    if result.reviews is not None:
+        from cnn_course.integrity import summary_lines
 
-    pairs = [(s.student, s.assignment) for s in submissions]
-    print("\n".join(summary_lines(review_after_grading(root, pairs, args.db, csv), root)))
+        print("\n".join(summary_lines(result.reviews, root)))
     if result.failures:
         print(f"{len(result.failures)} task(s) failed:", file=sys.stderr)
         for failure in result.failures:
             where = failure.submission or "gradebook"
             print(f"  {failure.step} {where}: {failure.reason}", file=sys.stderr)
+    if result.stopped:
+        print(
+            f"stopped early: {result.stopped}. What was graded is kept; feedback, grades.csv "
+            "and the review were not updated.",
+            file=sys.stderr,
+        )
     return result.exit_code

@@ -127,6 +127,40 @@ def cell_grades(
     return grades
 
 
+def pending_hand_grading(db_url: str, course_id: str) -> dict[tuple[str, str], float]:
+    """Points no human has graded yet, per submission.
+
+    Parameters
+    ----------
+    db_url : str
+        Gradebook URL.
+    course_id : str
+        ``CourseDirectory.course_id``.
+
+    Returns
+    -------
+    dict
+        ``(assignment, student)`` to the maximum points of its cells with neither an
+        automatic nor a manual score (hand-graded answers before the formgrader); only
+        submissions with some.
+    """
+    from nbgrader.api import Grade, Gradebook, SubmittedAssignment, SubmittedNotebook
+
+    pending: dict[tuple[str, str], float] = {}
+    with Gradebook(db_url, course_id) as gb:
+        rows = (
+            gb.db.query(SubmittedAssignment, Grade)
+            .join(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+            .join(Grade, Grade.notebook_id == SubmittedNotebook.id)
+            .filter(Grade.auto_score.is_(None), Grade.manual_score.is_(None))
+            .all()
+        )
+        for submission, grade in rows:
+            key = (submission.assignment.name, submission.student.id)
+            pending[key] = pending.get(key, 0.0) + float(grade.max_score)
+    return pending
+
+
 def check_gradebook(db_url: str, course_id: str, assignments: Iterable[str]) -> None:
     """Check that the gradebook can be opened and knows every assignment.
 
@@ -162,7 +196,11 @@ def check_gradebook(db_url: str, course_id: str, assignments: Iterable[str]) -> 
             f"cannot open the gradebook {shown}: its database driver is not installed ({exc})"
         ) from None
     except SQLAlchemyError as exc:
+        from cnn_course.failures import stopping_failure
+
         reason = str(exc).splitlines()[0]
+        explained = stopping_failure(reason)
+        reason += f" -- {explained}; nothing was graded" if explained else ""
         raise CourseInputError(f"cannot open the gradebook {shown}: {reason}") from None
     missing = sorted(set(assignments) - known)
     if missing:

@@ -1,9 +1,12 @@
 """Review graded submissions for cheating attempts: flag them and withhold their scores.
 
-Students' code runs inside the grader; :mod:`cnn_solutions.grading.guard` defends the
-engine from inside the kernel. This module is the outside view, run after grading (by
-``cnn-course grade``, or ``python -m cnn_course.integrity`` after plain
-``nbgrader autograde``). For each submission it reads, without changing anything:
+Grades do not depend on this review: the judge computes every verdict in the grader's
+process from plain data (:mod:`cnn_course.judging`), so an attempt to tamper with grading
+gains nothing by itself. The review is the course's academic-integrity aid: it tells the
+instructor who tried, and withholds the score of a submission whose code tampers, until
+the instructor has looked. It runs after grading (by ``cnn-course grade``, or
+``python -m cnn_course.integrity`` after plain ``nbgrader autograde``). For each
+submission it reads, without changing anything:
 
 * the **submitted notebook** against the gradebook: locked cells (test cells, given code)
   whose source or nbgrader metadata was edited or that were deleted; nbgrader restores
@@ -12,14 +15,11 @@ engine from inside the kernel. This module is the outside view, run after gradin
   (solution cells and cells the student added) and every Python file the student added,
   walked as a syntax tree for the constructs that tamper with grading (:func:`scan_code`);
 * the **submission folder**: files that notebook code could import instead of the real
-  module (a ``cnn_solutions/`` package, ``.pyc``/``.pth`` files, a module named like one
-  the grader uses);
-* the **autograded notebook**: lines of the in-kernel guard (``⚑ Integrity: ...``), and
-  test cells whose hidden check scored without printing its verdict (their code did not
-  run as written).
+  module (a ``cnn_probe/`` or ``cnn_solutions/`` package, ``.pyc``/``.pth`` files, a module
+  named like one the grader uses).
 
-Findings come in two kinds. Tampering (the scan's constructs, the guard's lines, silent
-checks, a fake ``cnn_solutions``) **withholds** the score: in ``grades.csv`` the score
+Findings come in two kinds. Tampering (the scan's constructs, a fake ``cnn_probe`` or
+``cnn_solutions``) **withholds** the score: in ``grades.csv`` the score
 reads ``withheld`` and a ``review`` column says why; the gradebook keeps the autograde
 result for the instructor. What was defeated and may be accidental (an edited or deleted
 test cell, which nbgrader restored; a file named like a library module, which the grading
@@ -46,14 +46,12 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from cnn_course.errors import CourseInputError
 from cnn_course.feedback import course_directory
-from cnn_course.preprocessors.hide_hidden_tests import strip_ansi
-from cnn_solutions.grading.guard import MARKER
+from cnn_course.grade_status import REVIEW as REVIEW_COLUMN
 
 REPORT_DIR = "reports"
 FLAGS_FILE = "flags.json"
 SOURCE_TAG = "cnn_course.integrity"  # marks the flags this module owns in flags.json
 WITHHELD = "withheld"
-REVIEW_COLUMN = "review"
 NOTICE_START, NOTICE_END = "<!-- cnn-integrity -->", "<!-- /cnn-integrity -->"
 MAX_REASONS = 3  # findings spelled out in a flag's one-line reason; all are in "findings"
 
@@ -62,6 +60,7 @@ MAX_REASONS = 3  # findings spelled out in a flag's one-line reason; all are in 
 # Modules whose mere import in a student's cell means tampering or escaping the notebook.
 SUSPICIOUS_MODULES = {
     "cnn_solutions": "imports the course's reference and grader",
+    "cnn_probe": "imports the grader's probe",
     "importlib": "imports modules by hand (importlib)",
     "builtins": "reaches Python's builtins",
     "gc": "inspects the interpreter's objects (gc)",
@@ -200,7 +199,7 @@ FILE_CALLS = {
 }
 # A path in a string constant that points at the course rather than the student's folder.
 COURSE_PATH = re.compile(
-    r"(gradebook|autograded|submitted|nbgrader|cnn_solutions|feedback/|exchange/"
+    r"(gradebook|autograded|submitted|nbgrader|cnn_solutions|cnn_probe|feedback/|exchange/"
     r"|(^|/)source(/|$)|(^|/)release(/|$)|\.\.(/|\\|$)|\.db\b|^/|^[A-Za-z]:\\)"
 )
 # Text that imitates the grader's verdicts or the guard's lines.
@@ -464,7 +463,11 @@ class Review:
         ordered = sorted(self.findings, key=lambda f: not f.withhold)
         texts = list(dict.fromkeys(str(f) for f in ordered))
         more = len(texts) - MAX_REASONS
-        head = "score withheld: " if self.withheld else "score stands (defeated): "
+        head = (
+            "score withheld until you look: "
+            if self.withheld
+            else "score stands (the grader undid this, so it gained nothing): "
+        )
         return head + "; ".join(texts[:MAX_REASONS]) + (f"; and {more} more" if more > 0 else "")
 
     def as_flag(self) -> dict[str, object]:
@@ -598,6 +601,7 @@ def code_findings(
 # own machinery (the grading kernel can import from the notebook's folder). Other module
 # names (numpy.py, test.py) are usually accidents, reported as notes.
 GRADER_MODULES = {
+    "cnn_probe",
     "cnn_solutions",
     "ipykernel",
     "IPython",
@@ -615,7 +619,15 @@ GRADER_MODULES = {
 
 def _module_names() -> set[str]:
     names = set(sys.stdlib_module_names) | set(sys.builtin_module_names)
-    names |= {"cnn_solutions", "cnn_course", "quiz_variant", "numpy", "matplotlib", "IPython"}
+    names |= {
+        "cnn_probe",
+        "cnn_solutions",
+        "cnn_course",
+        "quiz_variant",
+        "numpy",
+        "matplotlib",
+        "IPython",
+    }
     names |= {"ipykernel", "scipy", "nbgrader", "traitlets", "zmq", "jupyter_client"}
     return names
 
@@ -654,52 +666,6 @@ def _one_file(path: Path, relative: Path, shipped: bool, modules: set[str]) -> l
     return found
 
 
-def output_findings(nb: nbformat.NotebookNode, notebook: str) -> list[Finding]:
-    """What the in-kernel guard reported, and passed hidden checks that printed no verdict."""
-    found = []
-    seen = set()  # the same line repeated by later checks is reported once
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        text = strip_ansi(_outputs_text(cell))
-        where = f"{notebook}.ipynb {_cell_label(index, cell)}"
-        for line in text.splitlines():
-            what = line.split(MARKER, 1)[1].strip() if MARKER in line else ""
-            if what and re.sub(r" \(seen when grading .*", "", what) not in seen:
-                seen.add(re.sub(r" \(seen when grading .*", "", what))
-                found.append(Finding(where, "grader: " + what))
-        if _silent_hidden_check(cell, text):
-            found.append(
-                Finding(
-                    where, "its hidden check printed no verdict: the test did not run as written"
-                )
-            )
-    return found
-
-
-CHECK_CALL = re.compile(r"^\s*check(_answer|_quiz)?\(", re.M)
-
-
-def _silent_hidden_check(cell: nbformat.NotebookNode, text: str) -> bool:
-    meta = cell.metadata.get("nbgrader", {})
-    if not meta.get("grade") or not CHECK_CALL.search(cell.source):
-        return False
-    failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-    return not failed and not re.search(r"^✓ ", text, re.M)
-
-
-def _outputs_text(cell: nbformat.NotebookNode) -> str:
-    parts = []
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "stream":
-            parts.append(output.get("text", ""))
-        elif output.get("output_type") == "error":
-            parts += [output.get("evalue", ""), *output.get("traceback", [])]
-        else:
-            parts.append(str(output.get("data", {}).get("text/plain", "")))
-    return "\n".join(parts)
-
-
 # --- the course ------------------------------------------------------------------------
 
 
@@ -733,9 +699,6 @@ def review_submission(coursedir: object, gb: Gradebook, student: str, assignment
         if nb is not None:
             review.findings += locked_cell_findings(nb, cells, notebook.name)
             review.findings += code_findings(nb, cells, notebook.name)
-        graded = _read(folder(coursedir.autograded_directory) / f"{notebook.name}.ipynb")
-        if graded is not None:
-            review.findings += output_findings(graded, notebook.name)
     if submitted.is_dir():
         release = folder(coursedir.release_directory, ".")
         source = folder(coursedir.source_directory, ".")
@@ -888,10 +851,12 @@ def withhold_scores(csv_path: Path, flags: dict[tuple[str, str], tuple[str, bool
         if withhold and _positive(row.get("raw_score")):
             row["raw_score"] = row["score"] = WITHHELD
             withheld += 1
-    with open(csv_path, "w", newline="", encoding="utf-8") as handle:
+    temporary = csv_path.with_name(f".{csv_path.name}.review.tmp")
+    with open(temporary, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
+    temporary.replace(csv_path)  # atomically: a kill leaves the export whole
     return withheld
 
 
@@ -940,7 +905,10 @@ def annotate_feedback(coursedir: object, review: Review) -> list[Path]:
                 r"(<body[^>]*>)", lambda m: m[1] + feedback_notice(review), cleaned, count=1
             )
         if cleaned != text:
-            page.write_text(cleaned, encoding="utf-8")
+            # Atomically: a grader killed here must leave the page whole, old or new.
+            temporary = page.with_name(f".{page.name}.review.tmp")
+            temporary.write_text(cleaned, encoding="utf-8")
+            temporary.replace(page)
             changed.append(page)
     return changed
 

@@ -69,8 +69,14 @@ def preview_text(student_id: str, course: Path | None = None) -> str:
     for q in QUESTIONS:
         spec = quiz_answer_spec(q.key, student_id)
         lines += [quiz.text(q.key), labelled("  Answer: ", show(spec.expected))]
+        # Mistakes that give the same number for this student share one line: the grader
+        # cannot tell them apart here, and names them together ("one of").
+        by_value: dict[str, list[str]] = {}
         for mistake in spec.mistakes:
-            lines.append(labelled(f"  Wrong, {mistake.name}: ", show(mistake.value)))
+            by_value.setdefault(show(mistake.value), []).append(mistake.name)
+        for value, names in by_value.items():
+            label = names[0] if len(names) == 1 else "one of: " + " or ".join(names)
+            lines.append(labelled(f"  Wrong, {label}: ", value))
         if q.key + "_answer" in submitted:
             lines.append("  Submitted:")
             lines.append(_indented(submitted[q.key + "_answer"].source))

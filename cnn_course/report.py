@@ -7,15 +7,18 @@ writes into ``<course>/reports/`` by default:
     One self-contained page (CSS and plots embedded) with every table below.
 ``scores.csv``
     Per assignment: maximum score, number of graded submissions ``n``, and the mean,
-    sample standard deviation, minimum and maximum of their scores.
+    sample standard deviation, minimum and maximum of their scores; ``waiting``: how many
+    of them still have cells to grade by hand (their scores so far leave those points out).
 ``cells.csv``
     Per assignment and graded cell: ``n`` graded, ``full`` (students with full points),
-    ``pass_rate = full / n`` and the mean score.
+    ``pass_rate = full / n``, the mean score and ``waiting`` (submissions whose cell no
+    human has graded yet: pending, not failed, and not in ``n``).
 ``mistakes.csv``
     Per assignment, cell and mistake: how many students' outputs name it
     (``Likely mistake: NAME. advice``), and that count as a share of ``n``.
 ``submissions.csv``
-    Per assignment and student: score, maximum, and whether it was graded.
+    Per assignment and student: score, maximum, whether it was graded, and the
+    ``pending_points`` still waiting for hand grading.
 ``flags.csv``, ``failures.csv``
     Submissions flagged for review, and notebooks that could not be graded.
 ``scores.png``, ``pass_rates.png``
@@ -60,9 +63,10 @@ from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.engine import make_url
 
 from cnn_course.errors import CourseInputError
+from cnn_course.failures import recorded_failures
 from cnn_course.feedback import course_directory
 from cnn_course.preprocessors.hide_hidden_tests import strip_ansi
-from cnn_course.runner import FAILURES_FILE
+from cnn_course.preprocessors.judge_results import STOPPED_WITH
 from cnn_solutions.grading import MISTAKE_PREFIX
 
 REPORT_DIR = "reports"
@@ -75,7 +79,7 @@ PASS_RATES_PNG = "pass_rates.png"
 MISTAKE_LINE = re.compile(rf"^\s*{re.escape(MISTAKE_PREFIX)}\s*(?P<name>.+?)\.(?:\s|$)", re.M)
 # Errors nbgrader records when a cell did not finish: it was graded, but not on its merits.
 UNFINISHED_ERRORS = {"CellTimeoutError": "timed out", "DeadKernelError": "killed the kernel"}
-# The grading engine's report on a student function it stopped (cnn_solutions.grading.core).
+# The judge's report on a student function the probe stopped (cnn_solutions.grading.check).
 ENGINE_TIMEOUT = re.compile(r"did not finish within [\d.]+ s")
 # Full points, allowing for float sums of partial credit.
 FULL_POINTS_SLACK = 1e-9
@@ -90,12 +94,16 @@ class CellResult:
 
     notebook: str
     grade_id: str
-    score: float
+    score: float | None  # None: waiting for hand grading
     max_score: float
 
     @property
     def full(self) -> bool:
-        return self.score >= self.max_score - FULL_POINTS_SLACK
+        return self.score is not None and self.score >= self.max_score - FULL_POINTS_SLACK
+
+    @property
+    def waiting(self) -> bool:
+        return self.score is None
 
 
 @dataclass(frozen=True)
@@ -103,8 +111,9 @@ class SubmissionResult:
     """One student's work on one assignment, as graded.
 
     ``score`` is nbgrader's score less any late penalty, ``None`` unless every notebook was
-    graded. ``cells`` lists graded cells of graded notebooks; ``mistakes`` holds
-    ``(notebook, grade_id, mistake name)`` once per cell and name.
+    graded. ``cells`` lists graded cells of graded notebooks, those waiting for hand
+    grading with no score; ``mistakes`` holds ``(notebook, grade_id, mistake name)`` once per
+    cell and name.
     """
 
     assignment: str
@@ -117,6 +126,11 @@ class SubmissionResult:
     @property
     def graded(self) -> bool:
         return self.score is not None
+
+    @property
+    def pending_points(self) -> float:
+        """Points of cells still waiting for a human grader (not in ``score`` yet)."""
+        return sum(c.max_score for c in self.cells if c.waiting)
 
 
 @dataclass(frozen=True)
@@ -143,7 +157,11 @@ class GradingProblem:
 
 @dataclass(frozen=True)
 class ScoreSummary:
-    """Scores of one assignment's graded submissions (``std`` is the sample deviation)."""
+    """Scores of one assignment's graded submissions (``std`` is the sample deviation).
+
+    ``waiting`` counts the graded submissions with cells still to grade by hand: their
+    scores so far leave those points out.
+    """
 
     assignment: str
     max_score: float
@@ -152,6 +170,7 @@ class ScoreSummary:
     std: float | None
     min: float | None
     max: float | None
+    waiting: int = 0
 
     @property
     def mean_percent(self) -> float | None:
@@ -161,7 +180,11 @@ class ScoreSummary:
 
 @dataclass(frozen=True)
 class CellPassRate:
-    """How many graded students got full points on one cell."""
+    """How many graded students got full points on one cell.
+
+    A hand-graded cell not graded yet counts in ``waiting``, not in ``n``: it has not
+    failed, nobody has looked at it.
+    """
 
     assignment: str
     notebook: str
@@ -170,6 +193,7 @@ class CellPassRate:
     n: int
     full: int
     mean_score: float | None
+    waiting: int = 0
 
     @property
     def pass_rate(self) -> float | None:
@@ -216,7 +240,8 @@ class CourseReport:
         """Score statistics per assignment."""
         rows = []
         for assignment, max_score in self.assignments.items():
-            values = [s.score for s in self.graded(assignment) if s.score is not None]
+            graded = self.graded(assignment)
+            values = [s.score for s in graded if s.score is not None]
             rows.append(
                 ScoreSummary(
                     assignment,
@@ -226,6 +251,7 @@ class CourseReport:
                     statistics.stdev(values) if len(values) > 1 else None,
                     min(values, default=None),
                     max(values, default=None),
+                    waiting=sum(s.pending_points > 0 for s in graded),
                 )
             )
         return rows
@@ -241,14 +267,15 @@ class CourseReport:
                 max_scores[key] = cell.max_score
         rows = []
         for key in sorted(results, key=self._cell_sort_key):
-            cells = results[key]
+            scores = [c.score for c in results[key] if c.score is not None]
             rows.append(
                 CellPassRate(
                     *key,
                     max_score=max_scores[key],
-                    n=len(cells),
-                    full=sum(c.full for c in cells),
-                    mean_score=statistics.fmean(c.score for c in cells),
+                    n=len(scores),
+                    full=sum(c.full for c in results[key]),
+                    mean_score=statistics.fmean(scores) if scores else None,
+                    waiting=sum(c.waiting for c in results[key]),
                 )
             )
         return rows
@@ -383,11 +410,15 @@ def _why_not_graded(
 
 
 def _unfinished(cell: nbformat.NotebookNode) -> str | None:
-    """How a cell did not finish: timed out (nbgrader or the grading engine), killed the kernel."""
+    """How a cell did not finish: timed out (nbgrader or the probe), killed the kernel."""
     for output in cell.get("outputs", []):
         if output.get("ename") in UNFINISHED_ERRORS:
             return UNFINISHED_ERRORS[output.ename]
-    if ENGINE_TIMEOUT.search(outputs_text(cell)):
+    text = outputs_text(cell)
+    for ename, what in UNFINISHED_ERRORS.items():
+        if f"{STOPPED_WITH}{ename}" in text:  # the judge's verdict on a cell that stopped
+            return what
+    if ENGINE_TIMEOUT.search(text):
         return "timed out"
     return None
 
@@ -414,8 +445,9 @@ def _read_notebook_results(
             cell_order.setdefault((assignment, name, grade_id), index)
     scored = {}
     for grade in submitted_notebook.grades:
-        if grade.auto_score is None and grade.manual_score is None:
-            continue  # waiting for a human grader
+        if grade.auto_score is None and grade.manual_score is None:  # waiting for a human
+            cells.append(CellResult(name, grade.name, None, float(grade.max_score)))
+            continue
         cells.append(CellResult(name, grade.name, float(grade.score), float(grade.max_score)))
         scored[grade.name] = float(grade.score)
         cell = by_id.get(grade.name)
@@ -468,22 +500,6 @@ def _read_submission(
         assignment, student, score, float(submission.max_score), tuple(cells), tuple(mistakes)
     )
     return result, problems
-
-
-def recorded_failures(root: Path) -> dict[tuple[str, str], str]:
-    """Why submissions failed to autograde, as ``cnn-course grade`` last recorded it.
-
-    Returns
-    -------
-    dict
-        ``(assignment, student) -> reason`` from ``<root>/autograde_failures.json``; empty
-        if the file does not exist or cannot be read.
-    """
-    try:
-        entries = json.loads((root / FAILURES_FILE).read_text(encoding="utf-8"))
-        return {(e["assignment"], e["student"]): str(e["reason"]) for e in entries}
-    except (OSError, ValueError, TypeError, KeyError):
-        return {}
 
 
 def _ungraded_submissions(
@@ -632,12 +648,13 @@ def report_tables(report: CourseReport) -> dict[str, Table]:
     """Every table of the report, by CSV file name: (header, rows)."""
     columns = {
         "scores.csv": ["assignment", "max_score", "n", "mean", "std", "min", "max",
-                       "mean_percent"],
+                       "mean_percent", "waiting"],
         "cells.csv": ["assignment", "notebook", "grade_id", "max_score", "n", "full",
-                      "pass_rate", "mean_score"],
+                      "pass_rate", "mean_score", "waiting"],
         "mistakes.csv": ["assignment", "notebook", "grade_id", "mistake", "students", "n",
                          "share"],
-        "submissions.csv": ["assignment", "student", "score", "max_score", "graded"],
+        "submissions.csv": ["assignment", "student", "score", "max_score", "graded",
+                            "pending_points"],
         "flags.csv": ["student", "assignment", "reason"],
         "failures.csv": ["assignment", "student", "notebook", "reason"],
     }  # fmt: skip
@@ -722,7 +739,10 @@ def pass_rate_plot(report: CourseReport) -> bytes:
     rates = [100 * (r.pass_rate or 0.0) for r in rows]
     axes.barh(range(len(rows)), rates, color="#4c78a8")
     for y, (rate, row) in enumerate(zip(rates, rows, strict=True)):
-        axes.text(min(rate + 1, 88), y, f"{rate:.0f}% of {row.n}", va="center", fontsize=8)
+        text = f"{rate:.0f}% of {row.n}" if row.n else ""
+        if row.waiting:  # pending, not failed: say so instead of drawing a 0% bar
+            text += ("; " if text else "") + f"{row.waiting} wait for hand grading"
+        axes.text(min(rate + 1, 70), y, text, va="center", fontsize=8)
     axes.set_yticks(range(len(rows)), labels, fontsize=8)
     axes.invert_yaxis()
     axes.set_xlim(0, 100)
@@ -796,6 +816,7 @@ def _summary_html(report: CourseReport) -> str:
         ("students", students),
         ("assignments", len(report.assignments)),
         ("graded submissions", graded),
+        ("waiting for hand grading", sum(s.pending_points > 0 for s in report.submissions)),
         ("grading problems", len(report.failures)),
         ("flagged", "–" if report.flags is None else len(report.flags)),
     ]
@@ -844,12 +865,15 @@ def render_html(report: CourseReport, images: dict[str, bytes], generated: dt.da
         f"{generated:%Y-%m-%d %H:%M %Z}</p>",
         _summary_html(report),
         "<h2>Scores per assignment</h2>",
-        '<p class="note">Graded submissions only; std is the sample standard deviation.</p>',
+        '<p class="note">Graded submissions only; std is the sample standard deviation; '
+        "<i>waiting</i>: submissions with hand-graded cells still to grade, whose scores so far "
+        "leave those points out.</p>",
         table_html(tables["scores.csv"], "No assignment in the gradebook."),
         _image_html(images[SCORES_PNG], "score distribution per assignment"),
         "<h2>Pass rate per graded cell</h2>",
         '<p class="note">Share of graded students with full points; rows under '
-        f"{LOW_PASS_RATE:.0%} are highlighted.</p>",
+        f"{LOW_PASS_RATE:.0%} are highlighted. <i>waiting</i>: hand-graded cells nobody has "
+        "graded yet (pending, not counted as failures).</p>",
         table_html(tables["cells.csv"], "No graded cell yet.", low_column="pass_rate"),
         _image_html(images[PASS_RATES_PNG], "pass rate per graded cell"),
         "<h2>Most frequent diagnosed mistakes</h2>",
@@ -968,8 +992,10 @@ def summary_lines(report: CourseReport, files: ReportFiles) -> list[str]:
     for s in report.scores():
         if s.n:
             spread = f", sd {s.std:.2f}" if s.std is not None else ""
+            waiting = f"; {s.waiting} wait for hand grading" if s.waiting else ""
             lines.append(
                 f"  {s.assignment}: {s.n} graded, mean {s.mean:.2f} / {s.max_score:g}{spread}"
+                f"{waiting}"
             )
         else:
             lines.append(f"  {s.assignment}: nothing graded")

@@ -12,17 +12,18 @@ injected executor must run tasks in separate processes, one task at a time per p
 (``ProcessPoolExecutor``, or a distributed executor whose workers see the same course
 directory and database).
 
+Why a submission failed, in words, is :mod:`cnn_course.failures`; what is left to grade
+after a killed run, :mod:`cnn_course.completion`.
+
 Gradebook safety: rows that tasks would race to create are made beforehand
 (:func:`cnn_course.gradebook.prepare_gradebook`), and sqlite URLs get a busy timeout.
 """
 
 from __future__ import annotations
 
-import html
-import json
+import contextlib
 import multiprocessing
 import os
-import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -33,6 +34,14 @@ from pathlib import Path
 from typing import Any
 
 from cnn_course.errors import CourseInputError
+from cnn_course.failures import (
+    FAILURES_FILE,
+    explain_failure,
+    failure_reason,
+    record_failures,
+    stopping_failure,
+    write_failure_feedback,
+)
 from cnn_course.nbgrader_api import cached_api
 from cnn_course.submissions import Submission
 
@@ -55,8 +64,9 @@ class CourseSpec:
     course_id : str
         ``CourseDirectory.course_id``.
     quiet_workers : bool
-        Send each worker process's stdout/stderr (and so its kernels') to the null
-        device; set for the runner's own worker processes, which share the terminal.
+        Set for the runner's own worker processes: each sends its stdout/stderr (and so
+        its kernels') to the null device, as they share the terminal, and holds the
+        course's workers lock (:mod:`cnn_course.completion`).
     """
 
     root: str
@@ -89,19 +99,23 @@ class GradingRun:
     autograde: list[TaskResult] = field(default_factory=list)
     feedback: list[TaskResult] = field(default_factory=list)
     export: TaskResult | None = None
+    reviews: list[Any] | None = None  # cnn_course.integrity.Review, when reviewed
+    stopped: str = ""  # why the batch stopped early (a failure of the machine), if it did
+    review_failure: TaskResult | None = None
     wall_seconds: float = 0.0
     spec: CourseSpec | None = None
 
     @property
     def failures(self) -> list[TaskResult]:
         """Failed tasks of every step, in the order they ran."""
-        steps = [*self.autograde, *self.feedback, *([self.export] if self.export else [])]
+        ends = [r for r in (self.export, self.review_failure) if r is not None]
+        steps = [*self.autograde, *self.feedback, *ends]
         return [r for r in steps if r.failed]
 
     @property
     def exit_code(self) -> int:
-        """0 if every step succeeded, 1 if anything failed."""
-        return 1 if self.failures else 0
+        """0 if every step succeeded, 1 if anything failed or the batch stopped early."""
+        return 1 if self.failures or self.stopped else 0
 
 
 # ``progress(label, total)`` returns a context manager whose value has
@@ -127,105 +141,41 @@ def _quiet_worker(spec: CourseSpec) -> None:
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
         os.close(devnull)
+        from cnn_course.completion import hold_worker_lock
+
+        hold_worker_lock(spec.root)
         _worker_quieted = True
 
 
-# The line of a traceback that names the exception: "module.SomeError: message".
-_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b")
+def _die_with(grader: int) -> None:
+    """Kill this worker as soon as the grading process ``grader`` is gone.
 
-
-def failure_reason(log: str, error: str = "") -> str:
-    """Return the one line that says why an nbgrader step failed.
-
-    nbgrader catches the exception of a failing submission, logs its traceback and then
-    raises a generic "see the above traceback" error; the useful line is the exception
-    line of the first logged traceback (e.g. ``NotJSONError: Notebook does not appear to
-    be JSON``), else the last error message.
+    A grader killed with SIGKILL must not leave workers grading on: a rerun would grade
+    the same submissions beside them. Not PR_SET_PDEATHSIG: a worker's parent is the
+    pool's fork server, which every worker keeps alive (each holds its "alive" pipe).
     """
-    for text in (log, error):
-        match = re.search(r"Traceback \(most recent call last\):\n(.*?)(?=\n\[|\Z)", text, re.S)
-        if match:
-            lines = [ln.strip() for ln in match.group(1).splitlines() if ln.strip()]
-            named = [ln for ln in lines if _EXCEPTION_LINE.match(ln)]
-            if named or lines:
-                return (named or lines)[-1][:300]
-    errors = re.findall(r"^\[(?:ERROR|CRITICAL)\] (.*)$", log, re.M)
-    if errors:
-        return errors[-1][:300]
-    last = [ln for ln in error.strip().splitlines() if ln.strip()]
-    return last[-1][:300] if last else "unknown error (nbgrader reported failure)"
+    import select
+    import signal
+    import threading
 
+    try:
+        handle = os.pidfd_open(grader)
+    except ProcessLookupError:
+        os.kill(os.getpid(), signal.SIGKILL)
+    except OSError:  # no pidfd_open (old kernel): look every half second
+        handle = None
 
-# Failures whose nbgrader message misleads or says too little: (when the log matches this,
-# details from this pattern's matches in the log, explanation with {details}).
-_EXPLAINED_FAILURES: tuple[tuple[str, str, str], ...] = (
-    (
-        r"DeadKernelError",
-        "",
-        "the kernel died while running the notebook: its code crashed Python (e.g. "
-        "os._exit, a segfault, recursion deeper than the C stack) or went past the grading "
-        "kernel's CPU or memory limit; nothing was graded",
-    ),
-    (
-        r"NotJSONError",
-        "",
-        "the notebook file is not valid JSON (cut short, or edited outside Jupyter); "
-        "nothing was graded",
-    ),
-    (
-        r"Timeout waiting for IOPub output",
-        "",
-        "a cell was still running at the cell timeout and did not stop when interrupted (e.g. "
-        "one long computation inside a single C call), so nbgrader gave up on the notebook; "
-        "nothing was graded",
-    ),
-    (
-        r"exists multiple times",
-        r"Cell with id '([^']*)' exists multiple times",
-        "copied cells: the nbgrader id(s) {details} appear more than once in the notebook "
-        "(a cell was duplicated with its metadata), which nbgrader cannot grade (nbgrader "
-        "issue #1083); nothing was graded",
-    ),
-    (
-        r"No notebooks found",
-        r"Skipping unknown notebook: (?:.*/)?([^/\n]+\.ipynb)",
-        "wrong notebook name: {details} was submitted, but nbgrader grades only the "
-        "notebook under its released name; nothing was graded",
-    ),
-    (
-        r"No notebooks were matched by",
-        "",
-        "no notebook was submitted (the submission folder holds no .ipynb file)",
-    ),
-    (
-        r"Inconsistent checksums for cell",
-        r"Error: Inconsistent checksums for cell (\S+)",
-        "the nbgrader metadata of locked cell(s) {details} was edited, so nbgrader cannot "
-        "restore the cell; nothing was graded",
-    ),
-)
+    def watch() -> None:
+        if handle is not None:
+            select.select([handle], [], [])
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                while True:
+                    os.kill(grader, 0)
+                    time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGKILL)
 
-
-def explain_failure(log: str) -> str | None:
-    """Say in plain words why nbgrader could not grade a submission, if the cause is known.
-
-    Parameters
-    ----------
-    log : str
-        nbgrader's log of the failed step.
-
-    Returns
-    -------
-    str or None
-        One sentence naming the cause (kernel death, invalid JSON, a cell that could not
-        be interrupted, copied cells, wrong notebook name, no notebook, edited locked-cell
-        metadata); None for other failures.
-    """
-    for when, detail, explanation in _EXPLAINED_FAILURES:
-        if re.search(when, log):
-            found = sorted(set(re.findall(detail, log))) if detail else []
-            return explanation.format(details=", ".join(repr(d) for d in found) or "?")
-    return None
+    threading.Thread(target=watch, name="grader-watch", daemon=True).start()
 
 
 def _result(step: str, sub: Submission | None, outcome: dict, started: float) -> TaskResult:
@@ -235,87 +185,10 @@ def _result(step: str, sub: Submission | None, outcome: dict, started: float) ->
         status = SKIPPED if _SKIP_MESSAGE in log else OK
         return TaskResult(step, sub, status, seconds=time.perf_counter() - started)
     reason = failure_reason(log, outcome.get("error", "") or "")
-    explained = explain_failure(log)
+    explained = explain_failure(f"{log}\n{outcome.get('error', '') or ''}")
     if explained:  # nbgrader's own line first: scripts may match on it
         reason = f"{reason} -- {explained}"
     return TaskResult(step, sub, FAILED, reason, time.perf_counter() - started, log)
-
-
-# Written into the course by ``grade``: why each submission that failed to autograde failed
-# (a JSON list of {"assignment", "student", "reason"}), read by the instructor's report.
-FAILURES_FILE = "autograde_failures.json"
-
-FAILURE_NOTE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{assignment}: not graded</title></head>
-<body><h1>{assignment}: your submission could not be graded</h1>
-<p>The autograder could not grade <code>{notebook}</code>, so it scores 0 for now.</p>
-<p>Reason: {reason}</p>
-<p>Your instructor has been told. Fix the problem and submit again, or ask your instructor.</p>
-</body></html>
-"""
-
-
-def write_failure_feedback(api: Any, submission: Submission, log: str) -> None:
-    """Write a feedback page saying why a submission was not graded (worker side).
-
-    nbgrader makes no feedback for a notebook it could not grade, so the student would
-    see nothing. The page goes where ``generate_feedback`` puts feedback
-    (``feedback/<student>/<assignment>/<notebook>.html`` with ``timestamp.txt``), so
-    ``release_feedback`` hands it out; a later successful grading overwrites it. Causes
-    not known to :func:`explain_failure` are not spelled out, as their log may show
-    paths of the grading machine.
-    """
-    coursedir = api.coursedir
-
-    def folder(step: str) -> Path:
-        return Path(coursedir.format_path(step, submission.student, submission.assignment))
-
-    reason = explain_failure(log) or "an error while grading (your instructor has the details)"
-    with api.gradebook as gb:
-        notebooks = [nb.name for nb in gb.find_assignment(submission.assignment).notebooks]
-    feedback = folder(coursedir.feedback_directory)
-    feedback.mkdir(parents=True, exist_ok=True)
-    for name in notebooks:
-        page = FAILURE_NOTE.format(
-            assignment=html.escape(submission.assignment),
-            notebook=html.escape(f"{name}.ipynb"),
-            reason=html.escape(reason),
-        )
-        (feedback / f"{name}.html").write_text(page, encoding="utf-8")
-    stamp = folder(coursedir.submitted_directory) / "timestamp.txt"
-    now = time.strftime("%Y-%m-%d %H:%M:%S")
-    (feedback / "timestamp.txt").write_text(stamp.read_text() if stamp.is_file() else now)
-
-
-def record_failures(root: Path | str, results: Iterable[TaskResult]) -> Path:
-    """Keep why submissions failed to autograde in ``<root>/autograde_failures.json``.
-
-    Entries of the submissions in ``results`` are replaced: a failure records its reason,
-    a success removes the submission's old entry; other entries are kept.
-
-    Returns
-    -------
-    Path
-        The file, a JSON list of ``{"assignment", "student", "reason"}`` objects.
-    """
-    path = Path(root) / FAILURES_FILE
-    results = [r for r in results if r.submission is not None]
-    done = {(r.submission.assignment, r.submission.student) for r in results}
-    try:
-        kept = [
-            e for e in json.loads(path.read_text()) if (e["assignment"], e["student"]) not in done
-        ]
-    except (OSError, ValueError, TypeError, KeyError):
-        kept = []  # no file yet, or one not written by this function: start afresh
-    entries = kept + [
-        {"assignment": r.submission.assignment, "student": r.submission.student, "reason": r.reason}
-        for r in results
-        if r.failed
-    ]
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(entries, indent=1) + "\n")
-    temporary.replace(path)
-    return path
 
 
 def autograde_task(spec: CourseSpec, submission: Submission, force: bool) -> TaskResult:
@@ -341,7 +214,9 @@ def autograde_task(spec: CourseSpec, submission: Submission, force: bool) -> Tas
     api = cached_api(spec.root, spec.db_url)
     outcome = api.autograde(submission.assignment, submission.student, force=force, create=True)
     result = _result("autograde", submission, outcome, started)
-    if result.failed:
+    # A failure of the machine (full disk, locked gradebook) is not the student's: their
+    # feedback page stays as it was.
+    if result.failed and not stopping_failure(f"{result.log}\n{result.reason}"):
         try:
             write_failure_feedback(api, submission, result.log)
         except Exception:  # noqa: BLE001 -- the failure's reason matters more than the page
@@ -363,11 +238,41 @@ def export_grades(spec: CourseSpec, dest: Path) -> TaskResult:
     from nbgrader.apps import ExportApp
     from nbgrader.utils import capture_log
 
+    from cnn_course.grade_status import mark_status
+    from cnn_course.gradebook import pending_hand_grading
     from cnn_course.nbgrader_api import init_app
 
     started = time.perf_counter()
-    app = init_app(ExportApp, spec.root, spec.db_url, [f"--ExportPlugin.to={dest}"])
-    return _result("export", None, capture_log(app), started)
+    # Into a temporary file, marked, then renamed: a grader killed mid-way, or a full
+    # disk, leaves the previous grades.csv whole.
+    temporary = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    app = init_app(ExportApp, spec.root, spec.db_url, [f"--ExportPlugin.to={temporary}"])
+    result = _result("export", None, capture_log(app), started)
+    try:
+        if not result.failed:
+            pending = pending_hand_grading(app.coursedir.db_url, app.coursedir.course_id)
+            mark_status(temporary, Path(spec.root), pending)
+            os.replace(temporary, dest)
+    except OSError as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        explained = stopping_failure(reason)
+        reason += f" -- {explained}" if explained else ""
+        result = TaskResult("export", None, FAILED, f"{reason}; {dest} was left as it was")
+    finally:
+        temporary.unlink(missing_ok=True)
+    return result
+
+
+def review_task(spec: CourseSpec, submissions: list[Submission], grades_csv: Path | None) -> list:
+    """The integrity review of graded submissions (:mod:`cnn_course.integrity`), worker side.
+
+    In a worker, which has nbgrader imported already, rather than in the parent, which
+    would spend a second importing it.
+    """
+    from cnn_course.integrity import review_after_grading
+
+    pairs = [(s.student, s.assignment) for s in submissions]
+    return review_after_grading(spec.root, pairs, spec.db_url, grades_csv)
 
 
 # --------------------------------------------------------------------------- parent
@@ -382,11 +287,15 @@ def make_executor(jobs: int) -> ProcessPoolExecutor:
     """Return a pool of ``jobs`` long-lived worker processes.
 
     Workers come from a fork server that has already imported nbgrader, so starting one
-    is cheap and does not copy the parent's threads (as plain ``fork`` would).
+    is cheap and does not copy the parent's threads (as plain ``fork`` would). Each worker
+    dies as soon as this process does (:func:`_die_with`), from its first moment: a
+    grader killed while a worker prepares the gradebook leaves no worker behind.
     """
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["cnn_course.runner", "nbgrader.apps"])
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+    return ProcessPoolExecutor(
+        max_workers=jobs, mp_context=ctx, initializer=_die_with, initargs=(os.getpid(),)
+    )
 
 
 class Workers:
@@ -448,6 +357,8 @@ def _outcome(future: Future, step: str, sub: Submission | None) -> TaskResult:
 
 Call = tuple[Submission, tuple[Any, ...]]
 
+NOT_RUN = "not graded: the batch stopped before this submission (see the failure above)"
+
 
 def _run_batch(
     step: str,
@@ -455,11 +366,13 @@ def _run_batch(
     batch: Sequence[Call],
     workers: Workers,
     retry: bool,
-    on_result: Callable[[TaskResult], None],
+    on_result: Callable[[TaskResult], bool | None],
 ) -> list[Call]:
     """Submit a batch and report each result; return the calls whose worker died.
 
-    Calls whose worker died are only returned (not reported) when ``retry`` is set.
+    Calls whose worker died are only returned (not reported) when ``retry`` is set. When
+    ``on_result`` returns True, the batch stops: calls not started yet are reported as
+    not run.
     """
     broken: list[Call] = []
     pool_died = False
@@ -479,7 +392,12 @@ def _run_batch(
             futures[executor.submit(fn, *call[1])] = call
         except BrokenProcessPool as exc:  # a worker died while the batch was queued
             died(call, exc)
+    stopped = False
     for future in as_completed(futures):
+        if future.cancelled():
+            sub = futures[future][0]
+            on_result(TaskResult(step, sub, FAILED, NOT_RUN))
+            continue
         try:
             result = future.result()
         except BrokenProcessPool as exc:
@@ -487,7 +405,10 @@ def _run_batch(
             continue
         except Exception as exc:  # one task's error must not stop the batch
             result = _crashed(step, futures[future][0], exc)
-        on_result(result)
+        if on_result(result) and not stopped:
+            stopped = True
+            for other in futures:
+                other.cancel()
     if pool_died:
         workers.renew()
     return broken
@@ -498,7 +419,7 @@ def run_tasks(
     fn: Callable[..., TaskResult],
     calls: Sequence[Call],
     workers: Workers,
-    on_result: Callable[[TaskResult], None],
+    on_result: Callable[[TaskResult], bool | None],
     retry_args: Callable[[tuple[Any, ...]], tuple[Any, ...]] = lambda args: args,
 ) -> None:
     """Run ``fn(*args)`` for every call on the workers, reporting every outcome.
@@ -518,7 +439,7 @@ def run_tasks(
     workers : Workers
         Where to run.
     on_result : callable
-        Called in the parent with each result as it arrives.
+        Called in the parent with each result as it arrives; True stops the batch.
     retry_args : callable
         Maps a call's arguments to those of its retry (default: unchanged).
     """
@@ -532,12 +453,6 @@ def run_tasks(
         _run_batch(step, fn, [call], workers, False, on_result)
 
 
-def _forced(args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Arguments ``(spec, submission, force)`` of a retried grading task: forced."""
-    spec, submission, _ = args
-    return spec, submission, True
-
-
 def _track(progress: ProgressFactory | None, label: str, total: int) -> AbstractContextManager:
     """Open a progress display for ``total`` tasks, or a no-op one."""
     if progress is None or total == 0:
@@ -545,13 +460,19 @@ def _track(progress: ProgressFactory | None, label: str, total: int) -> Abstract
     return progress(label, total)
 
 
-def _collect(into: list[TaskResult], bar: Any) -> Callable[[TaskResult], None]:
-    """Return a callback that keeps each result and advances the progress display."""
+def _collect(
+    into: list[TaskResult], bar: Any, then: Callable[[TaskResult], object] = lambda r: None
+) -> Callable[[TaskResult], bool]:
+    """Return a callback that keeps each result, calls ``then`` with it and advances the
+    progress display; it returns True (stop the batch) on a failure of the machine."""
 
-    def on_result(result: TaskResult) -> None:
+    def on_result(result: TaskResult) -> bool:
         into.append(result)
+        stop = then(result)
         if bar is not None:
             bar.advance(result)
+        failed_machine = stopping_failure(f"{result.log}\n{result.reason}") is not None
+        return bool(stop) or (result.failed and failed_machine)
 
     return on_result
 
@@ -617,6 +538,18 @@ def prepare_task(root: str, db_url: str | None, submissions: list[Submission]) -
     return spec
 
 
+def _prepared(future: Future) -> CourseSpec:
+    """The course spec from :func:`prepare_task`, or a clear error if it could not be made."""
+    try:
+        return future.result()
+    except CourseInputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- a gradebook nbgrader cannot open or write
+        text = f"{type(exc).__name__}: {exc}"
+        explained = stopping_failure(text) or "nothing was graded"
+        raise CourseInputError(f"cannot use the gradebook ({text[:300]}): {explained}") from None
+
+
 def grade(
     root: Path | str,
     submissions: Iterable[Submission],
@@ -628,8 +561,9 @@ def grade(
     feedback: bool = True,
     export_to: Path | None = None,
     progress: ProgressFactory | None = None,
+    review: bool = False,
 ) -> GradingRun:
-    """Autograde submissions in parallel, then make feedback and export grades.
+    """Autograde submissions in parallel, then make feedback, export grades and review.
 
     Parameters
     ----------
@@ -652,6 +586,10 @@ def grade(
         Export the gradebook there as CSV (``nbgrader export``); None skips it.
     progress : callable or None
         ``progress(label, total)`` returns a context manager with ``advance(result)``.
+    review : bool
+        Then run the integrity review (:func:`cnn_course.integrity.review_after_grading`:
+        flags, withheld scores in ``export_to``, feedback notices) on a worker; its
+        reviews go to ``GradingRun.reviews``.
 
     Returns
     -------
@@ -663,32 +601,84 @@ def grade(
     CourseInputError
         From :func:`prepare_task`, before anything is graded.
     """
+    from cnn_course import completion
+
     started = time.perf_counter()
     # Student by student: a student's assignments run side by side, which is exactly
     # what prepare_task makes safe (no two workers creating the same student row).
     subs = sorted(set(submissions), key=lambda s: (s.student, s.assignment))
     run = GradingRun()
-    with Workers(executor, jobs or default_jobs()) as workers:
-        root = str(Path(root).resolve())
-        spec = workers.executor.submit(prepare_task, root, db_url, subs).result()
+    root = str(Path(root).resolve())
+    with completion.grading_lock(root), Workers(executor, jobs or default_jobs()) as workers:
+        spec = _prepared(workers.executor.submit(prepare_task, root, db_url, subs))
         spec = replace(spec, quiet_workers=workers.owned)
         run.spec = spec
-        calls = [(s, (spec, s, force)) for s in subs]
-        with _track(progress, "autograde", len(calls)) as bar:
-            collect = _collect(run.autograde, bar)
-            run_tasks("autograde", autograde_task, calls, workers, collect, _forced)
-        record_failures(root, run.autograde)
+        # What is left is decided from completion records, not nbgrader's timestamps
+        # (see cnn_course.completion): a run killed anywhere is resumed exactly.
+        digests = {s: completion.submitted_digest(root, s) for s in subs}
+        todo = {s for s in subs if force or not completion.is_graded(root, s, digests[s])}
+        for sub in todo:
+            completion.clear_record(root, sub)
+
+        def keep(sub: Submission, record: completion.Record) -> None:
+            try:
+                completion.write_record(root, sub, record)
+            except OSError as exc:  # the grade stands; a rerun grades it again
+                text = f"could not write the record of {sub}: {exc}"
+                run.stopped = run.stopped or f"{text} -- {stopping_failure(text) or ''}"
+
+        def graded(result: TaskResult) -> None:
+            if result.status == OK:
+                keep(result.submission, completion.Record(digests[result.submission]))
+            return run.stopped
+
+        with _track(progress, "autograde", len(subs)) as bar:
+            collect = _collect(run.autograde, bar, graded)
+            for sub in subs:
+                if sub not in todo:
+                    collect(TaskResult("autograde", sub, SKIPPED))
+            calls = [(s, (spec, s, True)) for s in subs if s in todo]
+            run_tasks("autograde", autograde_task, calls, workers, collect)
+        run.stopped = run.stopped or next(
+            (stopping_failure(f"{r.log}\n{r.reason}") or "" for r in run.failures), ""
+        )
+        try:
+            record_failures(root, run.autograde)
+        except OSError as exc:  # e.g. the full disk that stopped the batch
+            text = f"could not write {FAILURES_FILE}: {exc}"
+            run.stopped = run.stopped or f"{text} -- {stopping_failure(text) or ''}"
+        if run.stopped:
+            # Everything else would fail the same way; what was graded is kept, and a
+            # rerun grades what is left.
+            run.wall_seconds = time.perf_counter() - started
+            return run
         if feedback:
-            # A regraded submission keeps its submission timestamp, which nbgrader's
-            # up-to-date check compares, so its feedback is forced; a skipped one gets
-            # feedback only if it has none yet.
-            done = [r for r in run.autograde if not r.failed]
-            calls = [(r.submission, (spec, r.submission, r.status == OK)) for r in done]
-            with _track(progress, "feedback", len(calls)) as bar:
-                collect = _collect(run.feedback, bar)
-                run_tasks("feedback", feedback_task, calls, workers, collect, _forced)
+
+            def made(result: TaskResult) -> None:
+                if result.status == OK:
+                    keep(result.submission, completion.Record(digests[result.submission], True))
+                return run.stopped
+
+            done = [r.submission for r in run.autograde if not r.failed]
+            with _track(progress, "feedback", len(done)) as bar:
+                collect = _collect(run.feedback, bar, made)
+                for sub in done:
+                    if completion.has_feedback(root, sub) and sub not in todo:
+                        collect(TaskResult("feedback", sub, SKIPPED))
+                calls = [
+                    (s, (spec, s, True))
+                    for s in done
+                    if s in todo or not completion.has_feedback(root, s)
+                ]
+                run_tasks("feedback", feedback_task, calls, workers, collect)
         if export_to is not None:
             export = workers.executor.submit(export_grades, spec, Path(export_to))
             run.export = _outcome(export, "export", None)
+        if review:
+            reviewed = workers.executor.submit(review_task, spec, subs, export_to)
+            try:
+                run.reviews = reviewed.result()
+            except Exception as exc:  # noqa: BLE001 -- the grades stand; say why not reviewed
+                run.review_failure = _crashed("review", None, exc)
     run.wall_seconds = time.perf_counter() - started
     return run

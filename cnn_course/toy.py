@@ -71,7 +71,7 @@ ZERO_PAD_SOLUTION = """def zero_pad(image, pad):
     return np.pad(image, widths)"""
 ZERO_PAD_VISIBLE_TEST = "assert zero_pad(np.ones((1, 1)), 1).shape == (3, 3)"
 ZERO_PAD_HIDDEN_LINES = [
-    "from cnn_solutions.grading import check",
+    "from cnn_probe import check",
     'check("zero_pad", zero_pad, "basic")',
     'check("zero_pad", zero_pad, "channels")',
 ]

@@ -46,6 +46,9 @@ from cnn_solutions.grading import (
 from cnn_solutions.grading.check import run_answer_check, run_check
 from cnn_solutions.grading.core import compare, reference_result
 
+# Submission seeds the in-process checks run with: the suites' fixed cases (validating), and
+# submissions' seeds as autograding draws them (64-bit HMAC values).
+SEEDS = (None, 1, 0x9E3779B97F4A7C15)
 # nbgrader's LimitOutput marks a shortened traceback so; the report itself is no traceback.
 TRUNCATION_MARK = "... Traceback truncated ..."
 
@@ -136,13 +139,17 @@ class Assignment:
     def mistake_namespace(self, mistake: StudentMistake) -> dict:
         return self.run_cells(mistake_work(self.name, mistake).code)
 
-    def check_cell(self, namespace: dict, grade_id: str) -> str:
-        """Run the hidden check of one graded cell; return its summary or raise GradingFailure."""
+    def check_cell(self, namespace: dict, grade_id: str, seed: int | None = None) -> str:
+        """Run the hidden check of one graded cell; return its summary or raise GradingFailure.
+
+        ``seed`` is the submission's seed (None: the suites' fixed cases).
+        """
         if grade_id.endswith("_check"):
             name = grade_id.removesuffix("_check")
             return run_answer_check(answer_spec(name), namespace.get(name))
         name = max((f for f in self.functions if grade_id.startswith(f + "_")), key=len)
-        return run_check(function_spec(name), namespace[name], grade_id.removeprefix(name + "_"))
+        aspect = grade_id.removeprefix(name + "_")
+        return run_check(function_spec(name), namespace[name], aspect, submission_seed=seed)
 
     def failure_report(self, mistake: StudentMistake, grade_id: str) -> str:
         """The report of a cell that work with ``mistake`` must fail."""
@@ -232,6 +239,7 @@ class GradingSpecChecks:
                 "style": (a.styles, None),
                 "mistake": (a.mistakes, mistake_id),
                 "spec": (a.specs.FUNCTIONS, lambda spec: spec.name),
+                "seed": (list(SEEDS), lambda seed: f"seed-{seed}"),
             },
         )
 
@@ -246,16 +254,18 @@ class GradingSpecChecks:
             implementations = {correct_work(a.name, s).code[name] for s in a.styles}
             assert len(implementations) >= 3, f"fewer than three distinct correct styles of {name}"
 
-    def test_correct_style_passes(self, style: str, cell: str) -> None:
+    def test_correct_style_passes(self, style: str, cell: str, seed: int | None) -> None:
         a = self.assignment
-        assert a.check_cell(a.style_namespace(style), cell).startswith("✓")
+        assert a.check_cell(a.style_namespace(style), cell, seed).startswith("✓")
 
-    def test_mistake_loses_its_cells_and_is_named(self, mistake: StudentMistake) -> None:
+    def test_mistake_loses_its_cells_and_is_named(
+        self, mistake: StudentMistake, seed: int | None
+    ) -> None:
         a = self.assignment
         namespace = a.mistake_namespace(mistake)
         for cell in mistake.lost_cells:
             with pytest.raises(GradingFailure) as failure:
-                a.check_cell(namespace, cell)
+                a.check_cell(namespace, cell, seed)
             report = failure.value.report
             assert named_in_feedback(mistake) in report, report
             if self.names_each_mistake_once:
@@ -264,7 +274,7 @@ class GradingSpecChecks:
         for name in a.functions + a.answers:
             if name != mistake.function:
                 for cell in a.cells_of(name):
-                    a.check_cell(namespace, cell)
+                    a.check_cell(namespace, cell, seed)
 
     def test_mistakes_cover_every_function_and_answer(self) -> None:
         a = self.assignment

@@ -29,3 +29,26 @@ def generated_course(tmp_path_factory: pytest.TempPathFactory) -> CourseDir:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+# The in-process layer: modules that run no nbgrader app and start no kernel. Marked here
+# so that `pytest -m unit` runs the whole layer (modules may also mark themselves).
+UNIT_MODULES = {
+    "test_reference_answers",
+    "test_reference_backward",
+    "test_reference_errors",
+    "test_reference_forward",
+    "test_reference_properties",
+    "test_grading_filters",
+    "test_grading_output_size",
+    "test_grading_conv1x1",
+    "test_grading_backprop",
+    "test_quiz_variants",
+    "test_limit_output_size",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__ in UNIT_MODULES:
+            item.add_marker(pytest.mark.unit)

@@ -352,8 +352,8 @@ def traversable_dir(prefix: str) -> Iterator[Path]:
 def run_as_autograding(tmp_path: Path, source: str) -> str:
     """Run ``source`` as a script in a fresh process that grades as autograding does.
 
-    The guard arms itself at import when ``NBGRADER_EXECUTION=autograde``; the script is a
-    file, because code made by ``exec`` would itself be flagged. Returns its stdout.
+    With ``NBGRADER_EXECUTION=autograde``, as nbgrader sets it for the kernel. Returns the
+    script's stdout.
     """
     script = tmp_path / "autograding.py"
     script.write_text(source)

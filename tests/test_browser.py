@@ -327,7 +327,11 @@ def _wait_saved(path: Path, solution: str) -> None:
     """Wait until the notebook on disk holds the typed solution."""
 
     def saved() -> bool:
-        return zero_pad_solution_cell(nbformat.read(path, as_version=4)).source == solution
+        try:
+            notebook = nbformat.read(path, as_version=4)
+        except (OSError, ValueError):  # JupyterLab is writing it right now (empty, partial)
+            return False
+        return zero_pad_solution_cell(notebook).source == solution
 
     _wait_for(saved, "saved zero_pad solution in the notebook file")
 

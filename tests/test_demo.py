@@ -282,6 +282,42 @@ def test_grades_feedback_and_report_are_written(demo: DemoRun) -> None:
     assert feedback_leaks(demo.root) == []
 
 
+def test_hand_graded_answers_wait_as_pending_not_as_failures(
+    demo: DemoRun, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """03_conv1x1's written answer: students who wrote one wait for the instructor."""
+    manual = {
+        (s, a, c): points
+        for (s, a, c), (auto, points, kind) in demo.cells.items()
+        if kind == "markdown"
+    }
+    assert manual, "the course has no hand-graded cell"
+    wrote = {k: p for k, p in manual.items() if demo.cells[k][0] is None}
+    blank = [s for s, plans in CLASS.items() if plans["03_conv1x1"].blank]
+    assert {s for s, _, _ in wrote} == set(CLASS) - set(blank) and blank
+    with open(demo.root / "grades.csv", newline="") as fh:
+        rows = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(fh)}
+    for (student, assignment, _), points in wrote.items():
+        row = rows[(student, assignment)]
+        assert float(row["hand_grading_pending"]) == points, row
+        assert row["status"] == "graded"
+        assert f"{points:g} of" in row["status_reason"] and "hand grading" in row["status_reason"]
+    for student in blank:
+        assert rows[(student, "03_conv1x1")]["hand_grading_pending"] == "0"
+    assert rows[("ada", "01_filters")]["hand_grading_pending"] == "0"
+    with open(demo.root / "reports" / "cells.csv", newline="") as fh:
+        cells = {r["grade_id"]: r for r in csv.DictReader(fh)}
+    for grade_id in {c for _, _, c in manual}:
+        row = cells[grade_id]
+        assert int(row["waiting"]) == len(wrote), row
+        assert int(row["n"]) == len(blank), row  # only the blank ones were scored (0)
+    assert f"{len(wrote)} submission(s) have" in demo.stdout
+    assert main(["--course", str(demo.root), "status", "03_conv1x1"]) == 0
+    status = capsys.readouterr().out
+    assert f"{len(wrote)} wait for hand grading" in status, status
+    assert "hand grading: " + ", ".join(sorted({s for s, _, _ in wrote})) in status, status
+
+
 def test_late_penalty_rule() -> None:
     plugin = PerDayLatePenalty(percent_per_day=10.0)
     day = 24 * 3600

@@ -69,8 +69,8 @@ from fault_helpers import (
 
 from cnn_course.classroom import correct_work, source_solutions
 from cnn_course.course import CourseDir, outputs_text
+from cnn_course.failures import FAILURES_FILE
 from cnn_course.feedback import html_text
-from cnn_course.runner import FAILURES_FILE
 
 FULL = sum(POINTS.values())  # 45; the hand-graded why_1x1 adds 5 to the maximum
 MAX_SCORE = FULL + 5
@@ -319,14 +319,19 @@ def test_every_cell_scores_exactly_what_was_earned(graded: GradedClass, student:
 
 
 def test_exported_scores_include_penalties_and_failures(graded: GradedClass) -> None:
-    """grades.csv (``nbgrader export``): what was earned, less the late penalty; 0 for work
-    that could not be graded. The integrity review may withhold a flagged score instead
-    (cnn_course/integrity.py), never for work done right."""
+    """grades.csv (``nbgrader export``): what was earned, less the late penalty; for work
+    that could not be graded, no score and a status that says why. The integrity review may
+    withhold a flagged score instead (cnn_course/integrity.py), never for work done right."""
     rows = {row["student_id"]: row for row in graded.csv("grades.csv")}
     withheld = {s for s, row in rows.items() if row["score"] == "withheld"}
     assert not withheld & {"correct", "style-loops"}, rows["correct"]
-    got = {s: float(rows[s]["score"]) for s in CASES if s not in withheld}
+    got = {s: float(rows[s]["score"]) for s in CASES if s not in withheld and CASES[s].graded}
     assert got == pytest.approx({s: CASES[s].score for s in got})
+    assert {rows[s]["status"] for s in got} == {"graded"}
+    for student in (s for s, case in CASES.items() if not case.graded):
+        row = rows[student]
+        assert (row["score"], row["status"]) == ("", "not graded"), row
+        assert CASES[student].failure in row["status_reason"], row
     assert float(rows["late"]["late_submission_penalty"]) == pytest.approx(FULL * 0.2)
     assert {float(rows[s]["max_score"]) for s in CASES} == {MAX_SCORE}
 
@@ -401,37 +406,66 @@ def test_loops_cost_bounded_time(graded: GradedClass) -> None:
     """One 5 s engine timeout per looping function; the 30 s cell timeout, three times."""
     cells = graded.course.autograded_notebook(ASSIGNMENT, "loop-function").cells
     texts = [outputs_text(c) for c in cells if c.metadata.get("nbgrader", {}).get("grade")]
-    assert sum("did not finish within 5 s on these" in t for t in texts) == 1
-    assert sum("in an earlier check; not run again" in t for t in texts) == len(CONV1X1_CELLS) - 1
+    assert sum("did not finish within 5 s of CPU time" in t for t in texts) == 1
+    assert sum("in an earlier case" in t for t in texts) == len(CONV1X1_CELLS) - 1
     # 24 submissions on 2 jobs, three cell timeouts among them.
     assert graded.seconds < 300
 
 
-# The grader's time limit fires wherever the student's code is; with a loop of cheap
-# builtin calls, often inside the guard's profile hook. A few hundred short limits in a
-# fresh autograde-mode process (the guard arms at import): every one must read as a loop.
+# The probe's time limit counts CPU time, not wall time, in the student's kernel.
+# Each script runs in a fresh process, as a kernel would.
 ENDLESS_BUILTIN_LOOP = """
 import collections
-from cnn_solutions.grading import GradingFailure, check, core
-core.CALL_SECONDS = 0.01
+from cnn_probe import call
 def zero_pad(image, pad):
     while True:
         len(image)
 verdicts = collections.Counter()
-for _ in range(200):
-    core._timed_out.clear()
-    try:
-        check("zero_pad", zero_pad, "basic")
-    except GradingFailure as failure:
-        text = str(failure)
-        loop = "endless loop" in text and "tampered" not in text
-        verdicts["loop" if loop else text] += 1
+for _ in range(50):
+    call._timed_out.clear()
+    record = call.call(zero_pad, ("image", 1), {}, seconds=0.01)
+    verdicts[str(sorted(k for k in record if k not in ("modified", "output")))] += 1
 print(dict(verdicts))
 """
 
+SLEEP_AND_IMPORT = """
+import sys, time
+from cnn_probe import call
+def sleeps(x):
+    time.sleep(1.5)  # wall time, no CPU: not the student's loop
+    return x
+def imports(x):
+    import scipy.signal  # seconds of CPU on first import: does not count
+    return x
+print(sorted(call.call(sleeps, (1,), {}, seconds=0.5)))
+print(sorted(call.call(imports, (2,), {}, seconds=0.05)))
+"""
 
-def test_an_endless_loop_is_never_reported_as_tampering(tmp_path: Path) -> None:
-    assert run_as_autograding(tmp_path, ENDLESS_BUILTIN_LOOP).strip() == "{'loop': 200}"
+HALF_DONE_IMPORT = """
+from cnn_probe import call
+def loops_after_import(x):
+    import scipy.ndimage
+    while True:
+        pass
+print(sorted(call.call(loops_after_import, (1,), {}, seconds=0.01)))
+import scipy.ndimage
+print(scipy.ndimage.gaussian_filter([0.0, 1.0, 0.0], 1.0).round(3).tolist())
+"""
+
+
+def test_an_endless_loop_always_reads_as_a_timeout(tmp_path: Path) -> None:
+    assert run_as_autograding(tmp_path, ENDLESS_BUILTIN_LOOP).strip() == "{\"['timeout']\": 50}"
+
+
+def test_the_limit_counts_cpu_time_and_not_imports(tmp_path: Path) -> None:
+    """A sleep past the limit is no loop; an import's seconds are not the student's."""
+    out = run_as_autograding(tmp_path, SLEEP_AND_IMPORT).splitlines()
+    assert out == ["['modified', 'output', 'result']"] * 2
+
+
+def test_a_timeout_never_leaves_a_library_half_imported(tmp_path: Path) -> None:
+    out = run_as_autograding(tmp_path, HALF_DONE_IMPORT).splitlines()
+    assert out == ["['modified', 'output', 'timeout']", "[0.296, 0.408, 0.296]"]
 
 
 def test_print_flood_is_cut_and_feedback_stays_small(graded: GradedClass) -> None:
@@ -571,18 +605,24 @@ def test_plain_nbgrader_goes_on_after_each_broken_submission(
             assert gb.find_student(student).score == 0
 
 
-def test_plain_nbgrader_scores_stderr_in_test_cells_as_failure(
+def test_stderr_in_test_cells_costs_nothing_even_without_ignore_pattern(
     plain: tuple[CourseDir, subprocess.CompletedProcess[str]],
 ) -> None:
-    """Why the config drops stderr: without it correct, noisy code loses the cells whose
-    visible asserts call it; noise at definition time, in the student's own cells, costs
-    nothing."""
+    """nbgrader scores stderr in a test cell as a failure; correct, noisy code whose
+    visible asserts write to stderr keeps every point even without the config's
+    IgnorePattern, because the judge replaces each test cell's outputs with its verdict."""
     course, _ = plain
     grades = {cell: g.score for cell, g in course.grades(ASSIGNMENT, "b-stderr-noise").items()}
-    assert {c for c in POINTS if grades[c] != POINTS[c]} == {
-        "conv_mult_count_basic",
-        "conv_mult_count_channels",
-    }
+    assert {c for c in POINTS if grades[c] != POINTS[c]} == set()
+    notebook = course.autograded_notebook(ASSIGNMENT, "b-stderr-noise")
+    streams = [
+        o.name
+        for c in notebook.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+        for o in c.get("outputs", [])
+        if o.output_type == "stream"
+    ]
+    assert "stderr" not in streams
 
 
 def test_course_config_sets_the_fault_limits() -> None:
@@ -591,13 +631,16 @@ def test_course_config_sets_the_fault_limits() -> None:
     from nbgrader.preprocessors import Execute, IgnorePattern, LimitOutput, OverwriteCells
 
     from cnn_course.course import REPO_ROOT, load_config
-    from cnn_course.preprocessors import LimitOutputSize
+    from cnn_course.preprocessors import InjectCases, JudgeResults, LimitOutputSize, RefuseLinks
 
     config = load_config(REPO_ROOT)
     assert Execute(config=config).timeout == CELL_TIMEOUT_S
     assert LimitOutput(config=config).max_lines == PRINT_FLOOD_MAX_LINES
     assert LimitOutputSize(config=config).max_chars == OUTPUT_MAX_CHARS
-    assert Autograde(config=config).autograde_preprocessors[3:5] == [LimitOutput, LimitOutputSize]
+    autograde = Autograde(config=config)
+    assert autograde.autograde_preprocessors[:3] == [InjectCases, Execute, JudgeResults]
+    assert autograde.autograde_preprocessors[5:7] == [LimitOutput, LimitOutputSize]
+    assert autograde.sanitize_preprocessors[0] is RefuseLinks
     ignore = IgnorePattern(config=config)
     assert ignore.enabled and re.search(ignore.pattern, "\n")  # any stderr output at all
     assert OverwriteCells(config=config).add_missing_cells

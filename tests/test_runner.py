@@ -111,8 +111,17 @@ def test_feedback_and_export_follow_grading(parallel) -> None:
         assert "squares" in html
     assert run.export is not None and run.export.status == OK
     with open(root / "grades.csv") as fh:
-        rows = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(fh)}
-    assert rows["ada"] == 3.0 and rows["cyd"] == 1.0 and rows["bob"] == 0.0
+        rows = {row["student_id"]: row for row in csv.DictReader(fh)}
+    scores = {s: float(r["raw_score"]) for s, r in rows.items() if s != "eve"}
+    assert scores["ada"] == 3.0 and scores["cyd"] == 1.0 and scores["bob"] == 0.0
+    assert {r["status"] for s, r in rows.items() if s != "eve"} == {"graded"}
+    # eve's notebook is not JSON: no score, and the row says why.
+    assert (rows["eve"]["raw_score"], rows["eve"]["score"], rows["eve"]["status"]) == (
+        "",
+        "",
+        "not graded",
+    )
+    assert "not valid JSON" in rows["eve"]["status_reason"]
 
 
 def test_graded_submissions_are_skipped_unless_forced(parallel) -> None:

@@ -2,17 +2,19 @@
 
 Real kernels throughout: one batch through nbgrader's own autograde (a correct student,
 a memory bomb, a CPU bomb), one long-lived kernel started with jupyter_client in an
-``autograded/<student>/<assignment>`` folder for the individual attacks, one that burns
-its CPU time, and one started by an unprivileged user (the developer-laptop case).
+``autograded/<student>/<assignment>`` folder for the individual attacks, kernels for the
+process and file-system attacks (detached processes, two kernels at once, file floods),
+a course laid out as the repository is (its Python environment inside the course root),
+kernels without CAP_SYS_ADMIN (a container's default), and one started by an
+unprivileged user (the developer-laptop case).
 
-Tests that need root (user switch, permissions, network) are skipped otherwise; CI runs
-as root. The course lives in a fresh folder other users can enter, so that a refusal
-seen by the sandbox user comes from the course's own permissions.
+Tests that need root (uids, namespaces, permissions) are skipped otherwise; CI runs as
+root. The reference (``cnn_solutions``) is never imported by a kernel: the toy notebook
+here checks with plain asserts.
 """
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import json
 import os
@@ -26,10 +28,8 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import nbformat
 import pytest
@@ -38,6 +38,23 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.paths import jupyter_runtime_dir
 from nbformat.v4 import new_code_cell
+from sandbox_helpers import (
+    ATTACK,
+    DETACH,
+    DETACHED_KILLER,
+    STARTED,
+    Reply,
+    drop_sys_admin,
+    launcher_pid,
+    leftovers,
+    processes_of,
+    run,
+    run_json,
+    sandbox_kernel,
+    snapshot,
+    uid_of,
+    wait_until,
+)
 
 import cnn_course.sandbox.launcher as launcher
 from cnn_course.course import CourseDir, CourseError
@@ -51,11 +68,19 @@ from cnn_course.sandbox import (
     protect_course,
     sandbox_config,
 )
-from cnn_course.toy import ZERO_PAD_SOLUTION, zero_pad_source_notebook
+from cnn_course.sandbox.permissions import UID_BASE, is_kernel_uid
+from cnn_course.toy import (
+    ZERO_PAD_SOLUTION,
+    ZERO_PAD_VISIBLE_TEST,
+    hidden_tests,
+    nbgrader_cell,
+    python_notebook,
+)
+from cnn_solutions.quiz import student_module_source
 
 IS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(
-    not IS_ROOT, reason="needs root (as in CI): user switch, permissions, network namespace"
+    not IS_ROOT, reason="needs root (as in CI): uids, namespaces, permissions"
 )
 
 ASSIGNMENT = "01_filters"
@@ -63,10 +88,17 @@ SECRET_VARIABLE = "CNN_SANDBOX_TEST_SECRET"
 # Low enough for a CPU bomb to hit it quickly, high enough for a whole toy notebook.
 BATCH_CPU_SECONDS = 10
 SMALL_FILE_MB = 8
+REPO = Path(launcher.__file__).resolve().parents[2]
+SECRET_SOURCES = [REPO / "cnn_solutions" / "__init__.py", REPO / "cnn_course" / "__init__.py"]
 
 # A student's extra cell: facts about where it runs, printed as one JSON line.
 PROBE = """import json, os, sys
-facts = {"uid": os.getuid(), "preimported": "cnn_solutions.grading" in sys.modules}
+facts = {"uid": os.getuid()}
+try:
+    import cnn_solutions
+    facts["reference"] = "imported"
+except ImportError as error:
+    facts["reference"] = type(error).__name__
 try:
     open(%r).close()
     facts["other_submission"] = "read"
@@ -79,15 +111,66 @@ print("FACTS", json.dumps(facts))"""
 MEMORY_BOMB = "chunks = [bytearray(2**30) for _ in range(4)]"
 CPU_BOMB = "while True:\n    pass"
 
+# Student code: try to read each path (open, listdir, stat); print outcome per path.
+READ_ATTEMPTS = """import json, os
+outcome = {}
+for path in %r:
+    try:
+        if os.path.isdir(path):
+            outcome[path] = "listed %%d" %% len(os.listdir(path))
+        else:
+            with open(path, "rb") as handle:
+                outcome[path] = "read %%d" %% len(handle.read())
+    except OSError as error:
+        outcome[path] = type(error).__name__
+print(json.dumps(outcome))"""
+
+IMPORTS = """import json, sys
+import numpy, scipy.signal, matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot, IPython, cnn_probe
+outcome = {"prefix": sys.prefix, "probe": cnn_probe.__file__}
+for name in ("cnn_solutions", "cnn_course", "cnn_solutions.grading", "cnn_course.sandbox"):
+    try:
+        __import__(name)
+        outcome[name] = "imported"
+    except ImportError as error:
+        outcome[name] = type(error).__name__
+print(json.dumps(outcome))"""
+
+IMPORT_BESIDE = "import beside, os\nprint(beside.VALUE, os.getuid())"
+LISTING = "import json, os\nprint(json.dumps([sorted(os.listdir(f)) for f in %r]))"
+
 
 # --------------------------------------------------------------------------- helpers
 
 
+def sandbox_source_notebook() -> nbformat.NotebookNode:
+    """``zero_pad`` with visible and hidden tests in plain asserts (no reference needed)."""
+    signature, body = ZERO_PAD_SOLUTION.split("\n", 1)
+    solution = "\n".join([signature, "    ### BEGIN SOLUTION", body, "    ### END SOLUTION"])
+    hidden_basic = ["assert zero_pad(np.ones((2, 2)), 2).sum() == 4"]
+    hidden_channels = ["assert zero_pad(np.ones((2, 2, 3)), 1).shape == (4, 4, 3)"]
+    return python_notebook(
+        [
+            nbformat.v4.new_markdown_cell("Write `zero_pad(image, pad)`."),
+            nbgrader_cell("import numpy as np", "imports"),
+            nbgrader_cell(solution, "zero_pad", solution=True),
+            nbgrader_cell(
+                ZERO_PAD_VISIBLE_TEST + "\n" + hidden_tests(hidden_basic),
+                "zero_pad_basic",
+                grade=True,
+                points=2,
+            ),
+            nbgrader_cell(hidden_tests(hidden_channels), "zero_pad_channels", grade=True, points=3),
+        ]
+    )
+
+
 def write_toy_source(folder: Path) -> Path:
-    """A one-function version of 01_filters whose hidden tests use the real grader."""
     target = folder / "source" / ASSIGNMENT
     target.mkdir(parents=True)
-    nbformat.write(zero_pad_source_notebook(), target / "filters.ipynb")
+    nbformat.write(sandbox_source_notebook(), target / "filters.ipynb")
     return folder
 
 
@@ -108,63 +191,98 @@ def added_cell(nb: nbformat.NotebookNode, code: str) -> nbformat.NotebookNode:
     return next(cell for cell in nb.cells if cell.source == code)
 
 
-@dataclass
-class Reply:
-    """What one execution in a kernel produced."""
-
-    status: str
-    stdout: str = ""
-    stderr: str = ""
-    ename: str = ""
-    evalue: str = ""
-
-
-def run(client: BlockingKernelClient, code: str, timeout: float = 60) -> Reply:
-    reply = Reply(status="")
-    parts: dict[str, list[str]] = {"stdout": [], "stderr": []}
-
-    def hook(message: dict) -> None:
-        kind, content = message["msg_type"], message["content"]
-        if kind == "stream":
-            parts[content["name"]].append(content["text"])
-        elif kind == "execute_result":
-            parts["stdout"].append(content["data"].get("text/plain", ""))
-        elif kind == "error":
-            reply.ename, reply.evalue = content["ename"], content["evalue"]
-
-    result = client.execute_interactive(code, timeout=timeout, output_hook=hook)
-    reply.status = result["content"]["status"]
-    reply.stdout, reply.stderr = "".join(parts["stdout"]), "".join(parts["stderr"])
-    return reply
-
-
 def traversable_tmpdir(prefix: str) -> Path:
-    """A fresh folder the sandbox user may enter (pytest's own tmp folders are 700)."""
+    """A fresh folder other users may enter (pytest's own tmp folders are 700)."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     folder.chmod(0o755)
     return folder
 
 
-def quiz_folder(course: CourseDir, student: str) -> Path:
+def quiz_folder(course_root: Path, student: str) -> Path:
     """``autograded/<student>/05_quiz`` with a module beside the notebook, as quiz_variant.py."""
-    folder = course.root / "autograded" / student / "05_quiz"
+    folder = course_root / "autograded" / student / "05_quiz"
     folder.mkdir(parents=True)
     (folder / "beside.py").write_text("VALUE = 42\n")
+    (folder / "quiz.ipynb").write_text("{}\n")
+    (folder / "quiz_variant.py").write_text(student_module_source())
     return folder
 
 
-IMPORT_BESIDE = "import beside, os\nprint(beside.VALUE, os.getuid())"
+def fake_course(root: Path) -> Path:
+    """A course folder with every kind of secret, and ``autograded/me/01`` to grade in."""
+    files = {
+        "gradebook.db": "hidden tests and scores",
+        "grades.csv": "student,score\n",
+        "secret.txt": "token",
+        "nbgrader_config.py": "c = get_config()\n",
+        ".git/config": "[core]\n",
+        ".git/objects/ab/cdef": "blob",
+        "source/01/notebook.ipynb": "{}",
+        "release/01/notebook.ipynb": "{}",
+        "submitted/other/01/notebook.ipynb": "{}",
+        "feedback/other/01/notebook.html": "<html>",
+        "exchange/inbound/x": "x",
+        "reports/flags.json": "{}",
+        "tests/test_secret.py": "ANSWER = 1",
+        "autograded/other/01/notebook.ipynb": "{}",
+        "autograded/me/02/notebook.ipynb": "{}",
+        "autograded/me/01/notebook.ipynb": '{"cells": []}',
+        "autograded/me/01/timestamp.txt": "2026-01-01 00:00:00",
+        "autograded/me/01/beside.py": "VALUE = 42\n",
+        "autograded/me/01/data/table.csv": "a,b\n1,2\n",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    (root / "autograded/me/01/leak").symlink_to(root / "gradebook.db")
+    return root / "autograded/me/01"
+
+
+def secret_paths(course: Path) -> list[str]:
+    names = [
+        "gradebook.db",
+        "grades.csv",
+        "secret.txt",
+        ".git",
+        ".git/config",
+        "source",
+        "source/01/notebook.ipynb",
+        "release",
+        "submitted/other/01/notebook.ipynb",
+        "feedback",
+        "exchange",
+        "reports/flags.json",
+        "tests/test_secret.py",
+        "autograded/other",
+        "autograded/other/01/notebook.ipynb",
+        "autograded/me/02",
+        "autograded/me/01/leak",
+    ]
+    return [str(course / name) for name in names] + [str(p) for p in SECRET_SOURCES]
+
+
+def assert_clean(uid: int) -> None:
+    """Nothing of the kernel with ``uid`` is left: no process, no private folder."""
+    launcher_id = uid - UID_BASE
+    assert wait_until(lambda: leftovers(launcher_id) == ([], [])), leftovers(launcher_id)
 
 
 # --------------------------------------------------------------------------- fixtures
 
 
 @pytest.fixture(scope="module", autouse=True)
-def installed() -> None:
-    """The kernelspec (and, as root, the user), as `python -m cnn_course.sandbox install`."""
+def installed() -> Iterator[None]:
+    """The kernelspec (and, as root, the user); after the module, nothing left behind."""
     ensure_kernelspec()
     if IS_ROOT:
         ensure_sandbox_user()
+    yield
+    if IS_ROOT:
+        assert STARTED  # the check below checks something
+        for launcher_id in STARTED:
+            assert_clean(launcher.kernel_uid(launcher_id))
+        kernel_users = [p.pw_name for p in pwd.getpwall() if p.pw_name.startswith("cnn-")]
+        assert kernel_users == [SANDBOX_USER]
 
 
 @dataclass
@@ -211,41 +329,12 @@ class SandboxKernel:
     course: CourseDir
     first: Reply  # the kernel's very first execution
     log: Path
+    before: dict[str, tuple[str, str]]  # the real working folder when the kernel started
 
 
-# Looks without importing anything: the grader and its topic modules are already there.
+# Looks without importing anything: nothing of the course's code is in the kernel.
 FIRST_CODE = """import sys
-grading = sys.modules.get("cnn_solutions.grading")
-print(grading is not None and all(name in sys.modules for name in grading.TOPIC_MODULES))"""
-
-
-@contextmanager
-def sandbox_kernel(
-    course_root: Path,
-    workdir: Path,
-    limits: Limits,
-    stderr: IO[str],
-    env: dict[str, str] | None = None,
-    preexec_fn: Callable[[], None] | None = None,
-) -> Iterator[tuple[BlockingKernelClient, KernelManager]]:
-    """A ready cnn-grader kernel started in ``workdir``, as nbgrader's Execute starts it."""
-    config = sandbox_config(course_root, limits)
-    manager = KernelManager(kernel_name=KERNEL_NAME, config=config)
-    manager.start_kernel(
-        cwd=str(workdir),
-        env={**os.environ, **(env or {})},
-        stderr=stderr,
-        preexec_fn=preexec_fn,
-        extra_arguments=config.Autograde.Exporter.Execute.extra_arguments,
-    )
-    client = manager.blocking_client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
-        yield client, manager
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
+print(sorted(name for name in sys.modules if name.startswith(("cnn_solutions", "cnn_course"))))"""
 
 
 @pytest.fixture(scope="module")
@@ -254,18 +343,20 @@ def kernel(batch: GradedBatch) -> Iterator[SandboxKernel]:
     course = batch.course
     workdir = course.root / "autograded" / "probe" / ASSIGNMENT
     workdir.mkdir(parents=True)
-    # A student's symlink to the gradebook must not make the launcher hand it over.
+    (workdir / "beside.py").write_text("VALUE = 42\n")
+    # A student's symlink to the gradebook is not followed, nor copied.
     (workdir / "leak").symlink_to(course.root / "gradebook.db")
-    log = workdir.parent / "kernel.log"
+    log = course.root / "autograded" / "probe.log"
     limits = Limits(file_size_mb=SMALL_FILE_MB)
     secret = {SECRET_VARIABLE: "s3cret"}
+    before = snapshot(workdir)
     with (
         protect_course(course.root, "probe"),
         open(log, "w") as log_file,
         sandbox_kernel(course.root, workdir, limits, log_file, secret) as (client, manager),
     ):
         first = run(client, FIRST_CODE)
-        yield SandboxKernel(client, manager, workdir, course, first, log)
+        yield SandboxKernel(client, manager, workdir, course, first, log, before)
 
 
 # --------------------------------------------------------------------------- wiring
@@ -300,14 +391,37 @@ def test_config_reaches_nbclients_kernel_manager(tmp_path: Path) -> None:
     # An absolute prefix: the default "kernel-ipc" is resolved in two different folders.
     assert os.path.isabs(manager.ip)
     assert config.Autograde.Exporter.Execute.kernel_name == KERNEL_NAME
-    assert "--cpu-seconds=7" in config.Autograde.Exporter.Execute.extra_arguments
+    arguments = config.Autograde.Exporter.Execute.extra_arguments
+    assert "--cpu-seconds=7" in arguments
+    assert {"--scratch-mb=64", "--scratch-files=2000"} <= set(arguments)
 
 
 def test_limits_come_from_arguments_over_environment_over_defaults() -> None:
     args, rest = launcher.parse_args(["-f", "cf.json", "--open-files=99", "--ip=x"])
-    limits = Limits.resolve(args, {"CNN_SANDBOX_OPEN_FILES": "50", "CNN_SANDBOX_CPU_SECONDS": "9"})
-    assert (limits.open_files, limits.cpu_seconds, limits.memory_mb) == (99, 9, 2048)
+    environ = {"CNN_SANDBOX_OPEN_FILES": "50", "CNN_SANDBOX_SCRATCH_FILES": "9"}
+    limits = Limits.resolve(args, environ)
+    assert (limits.open_files, limits.scratch_files, limits.scratch_mb) == (99, 9, 64)
     assert rest == ["--ip=x"]
+
+
+def test_the_view_plan_hides_secrets_but_keeps_what_python_needs(tmp_path: Path) -> None:
+    """Planning only (no mounts): a venv inside the course root comes back, the
+    repository of the packages goes, and a package installed in a kept site-packages
+    goes alone (its parent is covered, every sibling shown again)."""
+    course, site = tmp_path / "course", tmp_path / "course/.venv/lib/site-packages"
+    package = site / "cnn_solutions"
+    for folder in (package, site / "numpy", course / "source"):
+        folder.mkdir(parents=True)
+    (site / "six.py").write_text("")
+    who = launcher.Identity(os.getuid(), os.getgid(), "me")
+    view = launcher.plan_view({course}, [package], {course / ".venv", site, course}, who)
+    assert set(view.covers) == {course, site}
+    assert view.keeps == {
+        course / ".venv": False,  # the course root itself is dropped: it holds a secret
+        site: False,
+        site / "numpy": False,
+        site / "six.py": False,
+    }
 
 
 # --------------------------------------------------------------------------- through nbgrader
@@ -322,11 +436,11 @@ def test_batch_grades_correct_work_in_the_sandbox(batch: GradedBatch) -> None:
     nb = batch.course.autograded_notebook(ASSIGNMENT, "alice")
     probe = next(cell for cell in nb.cells if 'print("FACTS"' in cell.source)
     facts = json.loads(probe.outputs[0].text.split("FACTS", 1)[1])
-    assert facts["preimported"] is True
     assert facts["wrote"] == 2
     if IS_ROOT:
-        assert facts["uid"] == pwd.getpwnam(SANDBOX_USER).pw_uid
-        assert facts["other_submission"] == "PermissionError"
+        assert is_kernel_uid(facts["uid"])
+        assert facts["reference"] == "ModuleNotFoundError"
+        assert facts["other_submission"] == "FileNotFoundError"  # no course in its view
 
 
 def test_memory_bomb_fails_its_own_cell_only(batch: GradedBatch) -> None:
@@ -358,43 +472,39 @@ def test_course_permissions_after_grading(batch: GradedBatch) -> None:
         "autograded/alice": 0o700,
     }
     assert {p: (root / p).stat().st_mode & 0o7777 for p in modes} == modes
-    sandbox_uid = pwd.getpwnam(SANDBOX_USER).pw_uid
-    owned = [
-        p for p in (root / "autograded" / "alice").rglob("*") if p.lstat().st_uid == sandbox_uid
-    ]
-    assert owned == []  # handed back after grading
-    assert (root / "autograded/alice" / ASSIGNMENT / "written_by_student.txt").read_text() == "ok"
+    graded = root / "autograded" / "alice" / ASSIGNMENT
+    owners = {p.lstat().st_uid for p in graded.rglob("*")} | {graded.stat().st_uid}
+    assert owners == {0}  # never handed to a kernel
+    # What the student's code wrote stayed in the kernel's private copy of the folder.
+    assert sorted(p.name for p in graded.iterdir()) == ["filters.ipynb", "timestamp.txt"]
 
 
 @needs_root
-def test_a_finished_assignment_leaves_the_same_students_running_kernel_alone(
+def test_after_autograde_leaves_a_running_kernel_of_the_same_student_alone(
     batch: GradedBatch,
 ) -> None:
-    """Two workers grading one student's assignments at once: the first to finish hands
-    back its own folder only. Handing back the whole student folder once locked a running
-    quiz kernel out of the quiz_variant.py beside its notebook, and the quiz scored 0."""
+    """Two workers grading one student's assignments at once: the first to finish runs its
+    post-convert hook while the other's quiz kernel still imports quiz_variant.py."""
     course, student = batch.course, "pair"
-    running = quiz_folder(course, student)
+    running = quiz_folder(course.root, student)
     finished = course.root / "autograded" / student / ASSIGNMENT
     finished.mkdir()
-    sandbox_uid = pwd.getpwnam(SANDBOX_USER).pw_uid
     with protect_course(course.root, student), open(os.devnull, "w") as quiet:
-        with sandbox_kernel(course.root, running, Limits(), quiet) as (client, _):
-            os.chown(finished, sandbox_uid, -1)  # as its own kernel had claimed it
+        with sandbox_kernel(course.root, running, Limits(), quiet) as (client, manager):
             after_autograde(course.root, student=student, assignment=ASSIGNMENT, notebooks=[])
             reply = run(client, IMPORT_BESIDE)
-            still_claimed = running.stat().st_uid
-    assert (reply.status, reply.stdout.split()) == ("ok", ["42", str(sandbox_uid)]), reply
-    assert still_claimed == sandbox_uid
-    assert finished.stat().st_uid == 0
-    assert running.stat().st_uid == 0  # and handed back when its own block ends
+            uid = uid_of(manager)
+    assert (reply.status, reply.stdout.split()) == ("ok", ["42", str(uid)]), reply
+    assert running.stat().st_uid == 0
+    assert_clean(uid)
 
 
 # --------------------------------------------------------------------------- one kernel
 
 
-def test_grader_modules_are_imported_before_student_code(kernel: SandboxKernel) -> None:
-    assert kernel.first.stdout.strip() == "True"
+@needs_root
+def test_nothing_of_the_course_code_is_in_the_kernel(kernel: SandboxKernel) -> None:
+    assert kernel.first.stdout.strip() == "[]"  # not even the launcher's modules
 
 
 def test_resource_limits_are_set(kernel: SandboxKernel) -> None:
@@ -454,9 +564,11 @@ def test_writing_a_huge_file_fails(kernel: SandboxKernel) -> None:
     assert run(kernel.client, code).stdout.strip() == str(errno.EFBIG)
 
 
-def test_scientific_stack_works_and_workdir_is_writable(kernel: SandboxKernel) -> None:
+def test_scientific_stack_works_and_writes_stay_in_the_kernel(kernel: SandboxKernel) -> None:
     code = textwrap.dedent(
         """
+        import getpass, os
+        import IPython
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
@@ -466,16 +578,25 @@ def test_scientific_stack_works_and_workdir_is_writable(kernel: SandboxKernel) -
         plt.imshow(correlate2d(image, np.ones((2, 2)), mode="valid"))
         plt.savefig("figure.png")
         print(correlate2d(image, np.ones((2, 2)), mode="valid").sum())
+        print(open("figure.png", "rb").read(4) == b"\\x89PNG", getpass.getuser())
         """
     )
     reply = run(kernel.client, code)
-    assert (reply.status, reply.stderr) == ("ok", "")
-    assert float(reply.stdout) == 270.0
-    assert (kernel.workdir / "figure.png").read_bytes()[:4] == b"\x89PNG"
+    assert (reply.status, reply.stderr) == ("ok", ""), reply
+    total, png, user = reply.stdout.split()
+    assert (float(total), png) == (270.0, "True")
+    if IS_ROOT:
+        assert user == f"{SANDBOX_USER}-{launcher_pid(kernel.manager)}"
+        assert not (kernel.workdir / "figure.png").exists()  # the real folder is untouched
+
+
+def test_a_module_beside_the_notebook_is_importable(kernel: SandboxKernel) -> None:
+    reply = run(kernel.client, "import sys, beside\nprint(beside.VALUE, sys.path[-1])")
+    assert reply.stdout.split() == ["42", str(kernel.workdir)]
 
 
 @needs_root
-def test_kernel_runs_as_the_sandbox_user_for_good(kernel: SandboxKernel) -> None:
+def test_kernel_runs_as_a_uid_of_its_own_for_good(kernel: SandboxKernel) -> None:
     code = textwrap.dedent(
         f"""
         import os
@@ -487,38 +608,39 @@ def test_kernel_runs_as_the_sandbox_user_for_good(kernel: SandboxKernel) -> None
             print("no way back")
         """
     )
-    account = pwd.getpwnam(SANDBOX_USER)
+    uid, gid = uid_of(kernel.manager), pwd.getpwnam(SANDBOX_USER).pw_gid
     ids, secret, back = run(kernel.client, code).stdout.splitlines()
-    assert ids == f"{account.pw_uid} {account.pw_uid} {account.pw_gid} []"
+    assert ids == f"{uid} {uid} {gid} []"
+    assert is_kernel_uid(uid) and uid != pwd.getpwnam(SANDBOX_USER).pw_uid
     assert secret == "None"  # the grader's environment is not passed on
     assert back == "no way back"
 
 
 @needs_root
-@pytest.mark.parametrize(
-    "path",
-    [
-        "gradebook.db",
-        f"source/{ASSIGNMENT}/filters.ipynb",
-        f"submitted/alice/{ASSIGNMENT}/filters.ipynb",
-        f"autograded/alice/{ASSIGNMENT}/filters.ipynb",
-        f"autograded/probe/{ASSIGNMENT}/leak",
-    ],
-)
-def test_course_secrets_are_unreadable(kernel: SandboxKernel, path: str) -> None:
-    target = kernel.course.root / path
-    assert target.read_bytes()  # the grader can read it
-    reply = run(kernel.client, f"open({str(target)!r}, 'rb').read()")
-    assert reply.ename == "PermissionError"
+def test_course_and_reference_are_unreadable(kernel: SandboxKernel) -> None:
+    root = kernel.course.root
+    paths = [
+        str(root / "gradebook.db"),
+        str(root / "source" / ASSIGNMENT / "filters.ipynb"),
+        str(root / "submitted" / "alice" / ASSIGNMENT / "filters.ipynb"),
+        str(root / "autograded" / "alice" / ASSIGNMENT / "filters.ipynb"),
+        str(kernel.workdir / "leak"),
+        str(REPO / ".git"),
+        str(REPO / "pyproject.toml"),
+        *map(str, SECRET_SOURCES),
+    ]
+    for path in paths:
+        assert Path(path).exists()  # the grader can see each
+    outcome = run_json(kernel.client, READ_ATTEMPTS % paths)
+    assert outcome == dict.fromkeys(paths, "FileNotFoundError")
 
 
 @needs_root
-def test_course_root_itself_is_reachable(kernel: SandboxKernel) -> None:
-    """So the refusals above come from the course's permissions, not from its location."""
-    config = kernel.course.root / "nbgrader_config.py"
-    reply = run(kernel.client, f"print(len(open({str(config)!r}).read()))")
-    assert int(reply.stdout) == len(config.read_text())
-    assert (kernel.course.root / "gradebook.db").stat().st_uid == 0
+def test_the_course_root_shows_only_the_way_to_the_working_folder(kernel: SandboxKernel) -> None:
+    root = kernel.course.root
+    folders = [root, root / "autograded", root / "autograded" / "probe"]
+    listing = run_json(kernel.client, LISTING % list(map(str, folders)))
+    assert listing == [["autograded"], ["probe"], [ASSIGNMENT]]
 
 
 @needs_root
@@ -545,29 +667,281 @@ def test_no_network(kernel: SandboxKernel) -> None:
 
 
 @needs_root
-def test_other_sandbox_processes_cannot_look_inside_the_kernel(kernel: SandboxKernel) -> None:
-    """Kernels of students graded at the same time share the user, not their insides."""
-    account = pwd.getpwnam(SANDBOX_USER)
-    proc = f"/proc/{kernel.manager.provisioner.pid}"
+def test_the_kernel_sees_only_its_own_processes(kernel: SandboxKernel) -> None:
+    code = "import json, os\npids = [p for p in os.listdir('/proc') if p.isdigit()]\n"
+    code += "print(json.dumps(sorted(map(int, pids))))"
+    pids = run_json(kernel.client, code)
+    assert pids[:2] == [1, 2]  # the supervisor, the kernel; nothing of the host
+    assert len(pids) <= 3
+
+
+@needs_root
+def test_other_users_cannot_look_inside_the_kernel(kernel: SandboxKernel) -> None:
+    """Not the sandbox user, and not another kernel's uid: /proc/<kernel> is closed."""
+    kernel_pid = processes_of(uid_of(kernel.manager))[0]
+    proc = f"/proc/{kernel_pid}"
     commands = [["cat", f"{proc}/environ"], ["ls", f"{proc}/cwd/"], ["ls", f"{proc}/fd/"]]
+    gid = pwd.getpwnam(SANDBOX_USER).pw_gid
+    for uid in (pwd.getpwnam(SANDBOX_USER).pw_uid, uid_of(kernel.manager) + 1):
 
-    def become_user() -> None:
-        os.setgroups([])
-        os.setgid(account.pw_gid)
-        os.setuid(account.pw_uid)
+        def become(uid: int = uid) -> None:
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
 
-    for command in commands:
-        assert subprocess.run(command, capture_output=True, check=True).stdout  # root can
-        denied = subprocess.run(command, preexec_fn=become_user, capture_output=True, text=True)
-        assert denied.returncode != 0
-        assert "Permission denied" in denied.stderr
+        for command in commands:
+            assert subprocess.run(command, capture_output=True, check=True).stdout  # root can
+            denied = subprocess.run(command, preexec_fn=become, capture_output=True, text=True)
+            assert denied.returncode != 0
+            assert "Permission denied" in denied.stderr
+
+
+@needs_root
+def test_the_real_folder_is_unchanged_while_the_kernel_runs(kernel: SandboxKernel) -> None:
+    run(kernel.client, "open('timestamp.txt', 'w').write('forged')")
+    assert snapshot(kernel.workdir) == kernel.before
+
+
+def test_an_interrupt_reaches_the_kernel_through_the_launcher(kernel: SandboxKernel) -> None:
+    """nbclient interrupts a cell past its timeout with SIGINT to the launcher's group."""
+    msg_id = kernel.client.execute("import time\nfor _ in range(600):\n    time.sleep(0.1)")
+    time.sleep(1)
+    kernel.manager.interrupt_kernel()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        message = kernel.client.get_shell_msg(timeout=30)
+        if message["parent_header"].get("msg_id") == msg_id:
+            break
+    assert message["content"]["status"] == "error"
+    assert message["content"]["ename"] == "KeyboardInterrupt"
+    assert run(kernel.client, "print(6 * 7)").stdout.strip() == "42"
 
 
 @needs_root
 def test_kernel_log_is_quiet(kernel: SandboxKernel) -> None:
     text = kernel.log.read_text()
     assert "not root" not in text
+    assert "protection lost" not in text
     assert "Traceback" not in text
+
+
+# --------------------------------------------------------------------------- processes
+
+
+@needs_root
+def test_a_detached_process_is_gone_when_the_kernel_ends(tmp_path: Path) -> None:
+    workdir = quiz_folder(tmp_path, "me")
+    with open(tmp_path / "kernel.log", "w") as log:
+        with sandbox_kernel(tmp_path, workdir, Limits(), log) as (client, manager):
+            uid = uid_of(manager)
+            assert run(client, DETACH).stdout.strip() == "detached"
+            assert wait_until(lambda: len(processes_of(uid)) == 2)  # kernel and sleeper
+            commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in processes_of(uid)]
+            assert b"sleep\x003600\x00" in commands
+            links = launcher.socket_links(Path(manager.connection_file))
+            assert all(link.is_symlink() for link in links)
+        assert manager.provisioner is None or not manager.is_alive()
+    assert_clean(uid)
+    assert not any(link.is_symlink() for link in links)  # the launcher removed its links
+
+
+@needs_root
+def test_a_killed_launcher_leaves_nothing_behind(tmp_path: Path) -> None:
+    """``shutdown_kernel(now=True)`` SIGKILLs the launcher's group: the supervisor dies
+    with it (parent-death signal), its namespace with it, and the reaper cleans up."""
+    workdir = quiz_folder(tmp_path, "me")
+    with (
+        open(tmp_path / "kernel.log", "w") as log,
+        sandbox_kernel(tmp_path, workdir, Limits(), log, shutdown_now=True) as (client, manager),
+    ):
+        assert run(client, DETACH).stdout.strip() == "detached"
+        uid = uid_of(manager)
+        assert wait_until(lambda: len(processes_of(uid)) == 2)
+    assert_clean(uid)
+
+
+ORPHANING_GRADER = """
+import sys, time
+from jupyter_client import KernelManager
+from cnn_course.sandbox import KERNEL_NAME, sandbox_config
+config = sandbox_config(sys.argv[1])
+manager = KernelManager(kernel_name=KERNEL_NAME, config=config)
+arguments = config.Autograde.Exporter.Execute.extra_arguments
+manager.start_kernel(cwd=sys.argv[1], extra_arguments=arguments)
+client = manager.blocking_client()
+client.start_channels()
+client.wait_for_ready(timeout=60)
+print(manager.provisioner.pid, manager.connection_file, flush=True)
+time.sleep(600)
+"""
+
+
+@needs_root
+def test_a_kernel_whose_grader_died_stops(tmp_path: Path) -> None:
+    """A grader that crashes (SIGKILL) cannot shut its kernel down: the launcher notices
+    it was orphaned and stops the kernel, which cleans up as usual."""
+    folder = quiz_folder(tmp_path, "me")
+    grader = subprocess.Popen(
+        [sys.executable, "-c", ORPHANING_GRADER, str(folder)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        pid_text, connection_file = grader.stdout.readline().split()
+        launcher_id = int(pid_text)
+        STARTED.append(launcher_id)
+        assert processes_of(launcher.kernel_uid(launcher_id))
+    finally:
+        grader.kill()
+        grader.wait()
+    try:
+        assert_clean(launcher.kernel_uid(launcher_id))
+    finally:
+        Path(connection_file).unlink(missing_ok=True)  # the dead grader's to remove
+
+
+@needs_root
+def test_a_kernel_cannot_signal_another_kernel(tmp_path: Path) -> None:
+    """Every kernel once ran as one uid, and a detached process SIGKILLed four
+    classmates' kernels. Now A's kill(-1) and kills aimed at B's pids reach nothing of B,
+    and neither does a detached process of A that keeps killing."""
+    folder_a, folder_b = quiz_folder(tmp_path, "a"), quiz_folder(tmp_path, "b")
+    with (
+        open(tmp_path / "a.log", "w") as log_a,
+        open(tmp_path / "b.log", "w") as log_b,
+        sandbox_kernel(tmp_path, folder_b, Limits(), log_b) as (client_b, manager_b),
+        sandbox_kernel(tmp_path, folder_a, Limits(), log_a) as (client_a, manager_a),
+    ):
+        targets = {
+            "kernel": processes_of(uid_of(manager_b))[0],
+            "launcher": launcher_pid(manager_b),
+        }
+        outcome = run_json(client_a, ATTACK % targets)
+        # B's pids do not exist in A's PID namespace; kill(-1) finds nothing to signal.
+        assert outcome == dict.fromkeys(["kernel", "launcher", "-1"], "ProcessLookupError")
+        assert run(client_a, DETACHED_KILLER).stdout.strip() == "started"
+        assert wait_until(lambda: not manager_a.is_alive(), timeout=20)  # A killed itself
+        time.sleep(3.5)  # the killer's whole life
+        assert run(client_b, "print(6 * 7)").stdout.strip() == "42"
+        uid_a = uid_of(manager_a)
+    assert_clean(uid_a)
+
+
+# --------------------------------------------------------------------------- files
+
+
+@needs_root
+def test_what_the_kernel_writes_never_reaches_the_real_folder(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    workdir = fake_course(course)
+    before = snapshot(workdir)
+    limits = Limits(file_size_mb=512, scratch_mb=64, scratch_files=2000)
+    code = textwrap.dedent(
+        f"""
+        import errno, json, os
+        outcome = {{"copied": sorted(os.listdir("."))}}
+        os.mkdir("flood")
+        written = 0
+        try:
+            for index in range(20_000):
+                with open(f"flood/{{index}}", "w") as handle:
+                    handle.write("x")
+                written += 1
+        except OSError as error:
+            outcome["flood"] = [errno.errorcode[error.errno], written]
+        try:
+            with open("big.bin", "wb") as handle:
+                for _ in range(200):
+                    handle.write(bytes(2**20))
+        except OSError as error:
+            outcome["big"] = errno.errorcode[error.errno]
+        try:
+            with open("/tmp/big.bin", "wb") as handle:
+                for _ in range(200):
+                    handle.write(bytes(2**20))
+        except OSError as error:
+            outcome["tmp"] = errno.errorcode[error.errno]
+        os.remove("notebook.ipynb")
+        os.symlink({str(course / "gradebook.db")!r}, "notebook.ipynb")
+        with open("timestamp.txt", "w") as handle:
+            handle.write("2020-01-01 00:00:00")
+        with open("data/table.csv", "a") as handle:
+            handle.write("forged")
+        outcome["data"] = open("data/table.csv").read()
+        print(json.dumps(outcome))
+        """
+    )
+    with open(tmp_path / "kernel.log", "w") as log:
+        with sandbox_kernel(course, workdir, limits, log) as (client, manager):
+            outcome = run_json(client, code, timeout=120)
+            assert snapshot(workdir) == before  # while it runs, too
+            uid = uid_of(manager)
+    assert outcome["copied"] == ["beside.py", "data", "notebook.ipynb", "timestamp.txt"]
+    assert outcome["flood"][0] == "ENOSPC" and 1000 < outcome["flood"][1] < 2000
+    assert (outcome["big"], outcome["tmp"]) == ("ENOSPC", "ENOSPC")
+    assert outcome["data"] == "a,b\n1,2\nforged"
+    assert snapshot(workdir) == before
+    assert (workdir / "leak").is_symlink() and not (workdir / "notebook.ipynb").is_symlink()
+    assert "leak: not a regular file or folder" in (tmp_path / "kernel.log").read_text()
+    assert_clean(uid)
+
+
+# ------------------------------------------------------------------ the course as repository
+
+
+def repository_layout_preexec(course: Path) -> Callable[[], None]:
+    """The README's layout: the course root holds the Python environment (``.venv``).
+
+    This repository's ``.venv`` is bind-mounted at ``<course>/.venv`` in a mount namespace
+    of the launcher alone (gone with it); the launcher runs as ``<course>/.venv/bin/python``,
+    so its ``sys.prefix`` and site-packages are inside the course root.
+    """
+    venv = Path(sys.prefix)
+
+    def preexec() -> None:
+        assert launcher.unshare_mounts() is None
+        (course / ".venv").mkdir(exist_ok=True)
+        launcher._mount(str(venv), course / ".venv", None, launcher.MS_BIND, None)
+
+    return preexec
+
+
+@needs_root
+def test_a_course_holding_its_python_environment_hides_all_but_python(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    workdir = fake_course(course)
+    (course / ".venv").mkdir()
+    kernels = tmp_path / "kernels" / "cnn-grader-repo"
+    kernels.mkdir(parents=True)
+    argv = [str(course / ".venv/bin/python"), "-I", "-m", "cnn_course.sandbox.launcher"]
+    spec = {"argv": [*argv, "-f", "{connection_file}"], "display_name": "x", "language": "python"}
+    (kernels / "kernel.json").write_text(json.dumps(spec))
+    specs = KernelSpecManager(kernel_dirs=[str(kernels.parent)])
+    with open(tmp_path / "kernel.log", "w") as log:
+        with sandbox_kernel(
+            course,
+            workdir,
+            Limits(),
+            log,
+            preexec_fn=repository_layout_preexec(course),
+            kernel_spec_manager=specs,
+            kernel_name="cnn-grader-repo",
+        ) as (client, manager):
+            imports = run_json(client, IMPORTS)
+            reads = run_json(client, READ_ATTEMPTS % secret_paths(course))
+            beside = run(client, IMPORT_BESIDE)
+            (listing,) = run_json(client, LISTING % [str(course)])
+            uid = uid_of(manager)
+    assert imports == {
+        "prefix": str(course / ".venv"),  # the environment inside the course root
+        "probe": str(REPO / "cnn_probe" / "__init__.py"),
+        "cnn_solutions": "ModuleNotFoundError",
+        "cnn_course": "ModuleNotFoundError",
+        "cnn_solutions.grading": "ModuleNotFoundError",
+        "cnn_course.sandbox": "ModuleNotFoundError",
+    }
+    assert reads == dict.fromkeys(secret_paths(course), "FileNotFoundError")
+    assert beside.stdout.split() == ["42", str(uid)]
+    assert listing == [".venv", "autograded"]
+    assert_clean(uid)
 
 
 # --------------------------------------------------------------------------- CPU time
@@ -622,7 +996,7 @@ def _as_unprivileged_user(folder: Path) -> tuple[dict[str, object], Callable[[],
         return {}, None
     account = pwd.getpwnam(SANDBOX_USER)
     os.chown(folder, account.pw_uid, account.pw_gid)
-    needed = launcher.needed_paths(folder)
+    needed = launcher.needed_paths([folder])
 
     def become_user() -> None:
         # This Python may live where the user cannot read it (pyenv in /root): the
@@ -662,78 +1036,92 @@ def test_without_root_only_limits_and_one_log_line() -> None:
 
 # --------------------------------------------------------------------------- no namespaces
 
-PR_CAPBSET_DROP, CAP_SYS_ADMIN = 24, 21
 
+def container_without_sys_admin() -> None:
+    """As a container without CAP_SYS_ADMIN whose Python the kernel's group can read.
 
-def drop_sys_admin() -> None:
-    """As a container without CAP_SYS_ADMIN: what this process executes next lacks it."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0)
+    Python is shown in a mount namespace of the launcher (as if installed in /usr), and
+    the grader's runtime folder too, where the launcher links the sockets.
+    """
+    needed = launcher.needed_paths([Path(jupyter_runtime_dir())])
+    launcher.expose(needed, pwd.getpwnam(SANDBOX_USER))
+    drop_sys_admin()
 
 
 @needs_root
-def test_without_namespaces_the_kernel_says_so_or_refuses(tmp_path: Path) -> None:
-    """As in a container without CAP_SYS_ADMIN: no network namespace, no mount namespace.
-
-    The lost network isolation is logged. If this Python is out of the sandbox user's
-    reach (pyenv in /root) nothing can make it reachable, so the kernel must not start
-    at all rather than start unconfined.
-    """
+def test_without_namespaces_an_unreachable_python_refuses_to_start(tmp_path: Path) -> None:
+    """No mount namespace, and this Python out of the kernel's reach (pyenv in /root):
+    nothing can make it reachable, so the kernel must not start at all rather than
+    start unconfined. (Skipped where Python is readable by anyone.)"""
+    who = launcher.Identity(launcher.kernel_uid(1), pwd.getpwnam(SANDBOX_USER).pw_gid, "x")
+    if launcher.blocked_ancestor(Path(sys.base_prefix), who) is None:
+        pytest.skip("this Python is readable by the kernel's uid")
     connection = tmp_path / "kernel.json"
-    sockets = tmp_path / "kernel-ipc"
     ports = dict(shell_port=1, iopub_port=2, stdin_port=3, control_port=4, hb_port=5)
-    connection.write_text(json.dumps(dict(ports, ip=str(sockets), transport="ipc", key="k")))
-    account = pwd.getpwnam(SANDBOX_USER)
-    unreachable = launcher.blocked_ancestor(Path(sys.base_prefix), account) is not None
-
+    info = dict(ports, ip=str(tmp_path / "kernel-ipc"), transport="ipc", key="k")
+    connection.write_text(json.dumps(info))
     command = [sys.executable, "-I", "-m", "cnn_course.sandbox.launcher", "-f", str(connection)]
     kernel = subprocess.Popen(
         command, cwd=tmp_path, preexec_fn=drop_sys_admin, stderr=subprocess.PIPE, text=True
     )
-    try:
-        log = kernel.stderr.readline()
-        assert "network isolation unavailable (unshare: Operation not permitted)" in log
-        if unreachable:
-            log += kernel.stderr.read()
-            assert kernel.wait(timeout=60) == 1
-            assert "cannot start a confined kernel" in log
-            assert "has no mount namespace" in log
-        else:
-            time.sleep(3)
-            assert kernel.poll() is None  # a kernel, without network isolation
-    finally:
-        kernel.kill()
-        kernel.wait()
+    STARTED.append(kernel.pid)
+    _, stderr = kernel.communicate(timeout=60)
+    assert kernel.returncode == 1
+    for lost in ("no PID namespace", "no mount namespace", "no network namespace"):
+        assert f"protection lost: {lost}" in stderr
+    assert "cannot start a confined kernel" in stderr
+    assert "has no mount namespace" in stderr
+    assert_clean(launcher.kernel_uid(kernel.pid))
+    assert not (tmp_path / "kernel-ipc-1").is_symlink()  # its socket links are gone too
 
 
 @needs_root
-def test_without_a_mount_namespace_the_notebook_folder_is_still_importable(
-    batch: GradedBatch,
-) -> None:
-    """A container without CAP_SYS_ADMIN (Docker's default) whose Python the sandbox user
-    can read: the kernel's folder cannot be bind-mounted into view, and its absolute path
-    crosses root's 700 ``autograded/<student>``. The quiz still imports quiz_variant.py
-    from beside its notebook."""
-    course, student = batch.course, "nomounts"
-    workdir = quiz_folder(course, student)
-    account = pwd.getpwnam(SANDBOX_USER)
-    # Python, and the folder with the connection file, where the grader's socket links go.
-    outside_world = launcher.needed_paths(Path(jupyter_runtime_dir()))
-
-    def container_without_sys_admin() -> None:
-        launcher.expose(outside_world, account)  # as if this Python were installed in /usr
-        drop_sys_admin()
-
-    log = workdir.parent / "kernel.log"
-    with protect_course(course.root, student), open(log, "w") as log_file:
-        with sandbox_kernel(
-            course.root,
-            workdir,
-            Limits(),
-            log_file,
-            {"CNN_SANDBOX_LOG_LEVEL": "INFO"},
-            container_without_sys_admin,
-        ) as (client, _):
-            reply = run(client, IMPORT_BESIDE)
-    kernel_log = log.read_text()
-    assert "reachable by relative paths only" in kernel_log  # the case under test
-    assert (reply.status, reply.stdout.split()) == ("ok", ["42", str(account.pw_uid)]), reply
+def test_without_namespaces_the_kernel_is_still_its_own(tmp_path: Path) -> None:
+    """A container without CAP_SYS_ADMIN (Docker's default) whose Python the kernel can
+    read: no namespaces at all. The kernel starts, says what is lost, imports the module
+    beside its notebook from its private copy, cannot signal another kernel (running
+    without namespaces too), its detached process dies with it, and the real folder and
+    the host's /tmp keep nothing of it."""
+    course = tmp_path / "course"
+    course.mkdir()
+    workdir_a, workdir_b = quiz_folder(course, "a"), quiz_folder(course, "b")
+    before = snapshot(workdir_a)
+    env = {"CNN_SANDBOX_LOG_LEVEL": "INFO", "NBGRADER_EXECUTION": "autograde"}
+    with (
+        open(tmp_path / "a.log", "w") as log_a,
+        open(tmp_path / "b.log", "w") as log_b,
+        sandbox_kernel(course, workdir_b, Limits(), log_b, env, container_without_sys_admin) as (
+            client_b,
+            manager_b,
+        ),
+        sandbox_kernel(course, workdir_a, Limits(), log_a, env, container_without_sys_admin) as (
+            client_a,
+            manager_a,
+        ),
+    ):
+        uid_a, uid_b = uid_of(manager_a), uid_of(manager_b)
+        beside = run(client_a, IMPORT_BESIDE + "\nprint(os.getcwd())")
+        # The quiz's numbers are the submitter's, though the kernel works in a copy.
+        submitter = run(client_a, "import quiz_variant\nprint(quiz_variant.resolve_student_id())")
+        forge = "open('timestamp.txt', 'w').write('forged')\nopen('/tmp/left-over', 'w').close()"
+        run(client_a, forge)
+        targets = {"kernel": processes_of(uid_b)[0], "launcher": launcher_pid(manager_b)}
+        outcome = run_json(client_a, ATTACK % targets)
+        assert run(client_b, "print(6 * 7)").stdout.strip() == "42"
+        assert run(client_a, DETACH).stdout.strip() == "detached"
+        assert wait_until(lambda: len(processes_of(uid_a)) == 2)  # the kernel, its sleeper
+    value, uid, cwd = beside.stdout.split()
+    assert (value, int(uid)) == ("42", uid_a)
+    assert submitter.stdout.strip() == "('a', 'the autograder (the id you submitted with)')"
+    assert "/cnn-grader-sandbox/" in cwd and cwd.endswith("/work")  # a private copy
+    # kill(-1) "succeeds" whenever the host has other processes, even if it may signal none
+    # of them (Linux returns EPERM only per target); B answering after it is the proof.
+    expected = {"kernel": "PermissionError", "launcher": "PermissionError"}
+    assert outcome == {**expected, "-1": "sent"}
+    log = (tmp_path / "a.log").read_text()
+    for lost in ("no PID namespace", "no mount namespace", "no network namespace"):
+        assert f"protection lost: {lost}" in log
+    assert snapshot(workdir_a) == before
+    assert not Path("/tmp/left-over").exists()
+    assert_clean(uid_a)
+    assert_clean(uid_b)

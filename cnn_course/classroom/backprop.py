@@ -10,9 +10,13 @@ import numpy as np
 
 from cnn_course.classroom import StudentMistake
 from cnn_solutions.grading.backprop import (
+    AVERAGED_OVER_BATCH,
+    BIAS_EVERY_PRODUCT,
+    CROPPED_EMPTY,
     DB_NOT_SUMMED,
     DB_WRONG_SIZE,
     DOUT_IGNORED,
+    DW_ROTATED,
     DX_ONE_CHANNEL,
     GAP_SCALE_MISSING,
     GAP_WRONG_AXES,
@@ -609,6 +613,159 @@ def conv_forward_int_output(x, w, b, stride=1, padding=0):
 # --- mistakes: conv_backward ----------------------------------------------------------
 
 
+def conv_forward_bias_in_every_product(x, w, b, stride=1, padding=0):
+    n, h, wd, c_in = x.shape
+    kh, kw, _, c_out = w.shape
+    if w.shape[2] != c_in or len(b) != c_out or stride < 1 or padding < 0:
+        raise ValueError("invalid arguments")
+    if kh > h + 2 * padding or kw > wd + 2 * padding:
+        raise ValueError("filter too large")
+    xp = np.pad(x, [(0, 0), (padding, padding), (padding, padding), (0, 0)])
+    h_out = (h + 2 * padding - kh) // stride + 1
+    w_out = (wd + 2 * padding - kw) // stride + 1
+    out = np.zeros((n, h_out, w_out, c_out))
+    for i in range(n):
+        for r in range(h_out):
+            for c in range(w_out):
+                window = xp[i, r * stride : r * stride + kh, c * stride : c * stride + kw, :]
+                for k in range(c_out):
+                    out[i, r, c, k] = np.sum(window * w[:, :, :, k] + b[k])
+    return out, (x, w, b, stride, padding)
+
+
+def conv_forward_float_of_slice(x, w, b, stride=1, padding=0):
+    n, h, wd, c_in = x.shape
+    kh, kw, _, c_out = w.shape
+    if w.shape[2] != c_in or len(b) != c_out or stride < 1 or padding < 0:
+        raise ValueError("invalid arguments")
+    if kh > h + 2 * padding or kw > wd + 2 * padding:
+        raise ValueError("filter too large")
+    xp = np.pad(x, [(0, 0), (padding, padding), (padding, padding), (0, 0)])
+    out = np.zeros(
+        (n, (h + 2 * padding - kh) // stride + 1, (wd + 2 * padding - kw) // stride + 1, c_out)
+    )
+    for i, r, c, k in np.ndindex(out.shape):
+        window = xp[i, r * stride : r * stride + kh, c * stride : c * stride + kw, :]
+        # The Coursera template's conv_single_step: Z = float(Z + b), b of shape (1, 1, 1)
+        out[i, r, c, k] = float(np.sum(window * w[:, :, :, k]) + b[k : k + 1])
+    return out, (x, w, b, stride, padding)
+
+
+def conv_forward_square_filter(x, w, b, stride=1, padding=0):
+    n, h, wd, c_in = x.shape
+    f, f, c_in_w, c_out = w.shape  # (f, f, n_C_prev, n_C) = W.shape, as in the template
+    if c_in_w != c_in or len(b) != c_out or stride < 1 or padding < 0:
+        raise ValueError("invalid arguments")
+    if f > h + 2 * padding or f > wd + 2 * padding:
+        raise ValueError("filter too large")
+    xp = np.pad(x, [(0, 0), (padding, padding), (padding, padding), (0, 0)])
+    h_out = (h + 2 * padding - f) // stride + 1
+    w_out = (wd + 2 * padding - f) // stride + 1
+    out = np.zeros((n, h_out, w_out, c_out))
+    for i, r, c, k in np.ndindex(out.shape):
+        window = xp[i, r * stride : r * stride + f, c * stride : c * stride + f, :]
+        out[i, r, c, k] = np.sum(window * w[:, :, :, k]) + b[k]
+    return out, (x, w, b, stride, padding)
+
+
+def conv_forward_true_division(x, w, b, stride=1, padding=0):
+    n, h, wd, c_in = x.shape
+    kh, kw, _, c_out = w.shape
+    if w.shape[2] != c_in or len(b) != c_out or stride < 1 or padding < 0:
+        raise ValueError("invalid arguments")
+    if kh > h + 2 * padding or kw > wd + 2 * padding:
+        raise ValueError("filter too large")
+    h_out = (h + 2 * padding - kh) / stride + 1  # / where // was meant
+    w_out = (wd + 2 * padding - kw) / stride + 1
+    xp = np.pad(x, [(0, 0), (padding, padding), (padding, padding), (0, 0)])
+    out = np.zeros((n, h_out, w_out, c_out))
+    for i, r, c, k in np.ndindex(out.shape):
+        window = xp[i, r * stride : r * stride + kh, c * stride : c * stride + kw, :]
+        out[i, r, c, k] = np.sum(window * w[:, :, :, k]) + b[k]
+    return out, (x, w, b, stride, padding)
+
+
+def numerical_gradient_np_float(f, x, dout, h=1e-5):
+    point = x.astype(np.float)  # noqa: NPY001 -- the alias NumPy removed, as students wrote it
+    grad = np.zeros(point.shape)
+    for index in np.ndindex(point.shape):
+        old = point[index]
+        point[index] = old + h
+        plus = np.sum(f(point) * dout)
+        point[index] = old - h
+        minus = np.sum(f(point) * dout)
+        point[index] = old
+        grad[index] = (plus - minus) / (2 * h)
+    return grad
+
+
+def conv_backward_crop_minus_p(dout, cache):
+    x, w, b, stride, padding = cache
+    kh, kw, c_in, c_out = w.shape
+    p = padding
+    xp = np.pad(x.astype(float), [(0, 0), (p, p), (p, p), (0, 0)])
+    dxp = np.zeros_like(xp)
+    dw = np.zeros(w.shape)
+    n, h_out, w_out, _ = dout.shape
+    for i in range(n):
+        for r in range(h_out):
+            for c in range(w_out):
+                rows = slice(r * stride, r * stride + kh)
+                cols = slice(c * stride, c * stride + kw)
+                for k in range(c_out):
+                    dxp[i, rows, cols, :] += w[:, :, :, k] * dout[i, r, c, k]
+                    dw[:, :, :, k] += xp[i, rows, cols, :] * dout[i, r, c, k]
+    db = dout.sum(axis=(0, 1, 2))
+    return dxp[:, p:-p, p:-p, :], dw, db  # the Coursera hint: empty when p == 0
+
+
+def conv_backward_averaged(dout, cache):
+    x, w, b, stride, padding = cache
+    m = x.shape[0]
+    kh, kw = w.shape[:2]
+    xp = np.pad(x.astype(float), [(0, 0), (padding, padding), (padding, padding), (0, 0)])
+    dxp, dw = np.zeros_like(xp), np.zeros(w.shape)
+    for i in range(m):
+        for r in range(dout.shape[1]):
+            for c in range(dout.shape[2]):
+                rows = slice(r * stride, r * stride + kh)
+                cols = slice(c * stride, c * stride + kw)
+                dxp[i, rows, cols] += np.tensordot(w, dout[i, r, c], axes=([3], [0]))
+                dw += xp[i, rows, cols, :, None] * dout[i, r, c]
+    dx = dxp[:, padding : padding + x.shape[1], padding : padding + x.shape[2]]
+    return dx, dw / m, dout.sum(axis=(0, 1, 2)) / m  # "mean over the batch", as for a loss
+
+
+def conv_backward_dw_rotated(dout, cache):
+    x, w, b, stride, padding = cache
+    kh, kw = w.shape[:2]
+    xp = np.pad(x.astype(float), [(0, 0), (padding, padding), (padding, padding), (0, 0)])
+    dxp, dw = np.zeros_like(xp), np.zeros(w.shape)
+    for i, r, c in np.ndindex(dout.shape[:3]):
+        rows = slice(r * stride, r * stride + kh)
+        cols = slice(c * stride, c * stride + kw)
+        dxp[i, rows, cols] += np.tensordot(w, dout[i, r, c], axes=([3], [0]))
+        dw += xp[i, rows, cols, :, None] * dout[i, r, c]
+    dx = dxp[:, padding : padding + x.shape[1], padding : padding + x.shape[2]]
+    # "backpropagation through a convolution is a flipped convolution" (for dx, not dw)
+    return dx, np.rot90(dw, 2, axes=(0, 1)), dout.sum(axis=(0, 1, 2))
+
+
+def maxpool_backward_steps_by_size(dout, cache):
+    x, size, stride = cache
+    dx = np.zeros(x.shape)
+    n, h_out, w_out, c = dout.shape
+    for i in range(n):
+        for r in range(h_out):
+            for q in range(w_out):
+                for k in range(c):
+                    top, left = r * size, q * size  # the stride forgotten
+                    window = x[i, top : top + size, left : left + size, k]
+                    a, b = np.unravel_index(np.argmax(window), window.shape)
+                    dx[i, top + a, left + b, k] += dout[i, r, q, k]
+    return dx
+
+
 def conv_backward_assigned(dout, cache):
     x, w, b, stride, padding = cache
     kh, kw = w.shape[:2]
@@ -942,6 +1099,34 @@ MISTAKES = [
     ),
     StudentMistake(
         "conv_forward",
+        "float() of a bias slice (NumPy 2)",
+        conv_forward_float_of_slice,
+        "float() or int() of an array",
+        _lost("conv_forward", *CONV_FORWARD_ALL),
+    ),
+    StudentMistake(
+        "conv_forward",
+        "one f for both filter sides",
+        conv_forward_square_filter,
+        "a square filter assumed",
+        _lost("conv_forward", "basic", "channels", "stride_padding"),
+    ),
+    StudentMistake(
+        "conv_forward",
+        "output size with /",
+        conv_forward_true_division,
+        "a size or position computed with /",
+        _lost("conv_forward", *CONV_FORWARD_ALL),
+    ),
+    StudentMistake(
+        "conv_forward",
+        "bias inside the sum",
+        conv_forward_bias_in_every_product,
+        BIAS_EVERY_PRODUCT,
+        _lost("conv_forward", "bias", "stride_padding"),
+    ),
+    StudentMistake(
+        "conv_forward",
         "scipy convolve (flips)",
         conv_forward_flipped,
         FLIPPED,
@@ -980,6 +1165,27 @@ MISTAKES = [
         "dx assigned, not accumulated",
         conv_backward_assigned,
         OVERWRITTEN,
+        _lost("conv_backward", *CONV_BACKWARD_ALL),
+    ),
+    StudentMistake(
+        "conv_backward",
+        "padding cropped with p:-p",
+        conv_backward_crop_minus_p,
+        CROPPED_EMPTY,
+        _lost("conv_backward", "basic", "channels", "batch", "stride"),
+    ),
+    StudentMistake(
+        "conv_backward",
+        "dw and db divided by the batch size",
+        conv_backward_averaged,
+        AVERAGED_OVER_BATCH,
+        _lost("conv_backward", "batch", "padding", "stride"),
+    ),
+    StudentMistake(
+        "conv_backward",
+        "dw rotated by 180 degrees",
+        conv_backward_dw_rotated,
+        DW_ROTATED,
         _lost("conv_backward", *CONV_BACKWARD_ALL),
     ),
     StudentMistake(
@@ -1110,10 +1316,24 @@ MISTAKES = [
     ),
     StudentMistake(
         "maxpool_backward",
+        "windows placed by the size, not the stride",
+        maxpool_backward_steps_by_size,
+        STRIDE_IGNORED,
+        _lost("maxpool_backward", "overlap"),
+    ),
+    StudentMistake(
+        "maxpool_backward",
         "dx with x's integer dtype",
         maxpool_backward_int_dx,
         TRUNCATION,
         _lost("maxpool_backward", "integer"),
+    ),
+    StudentMistake(
+        "numerical_gradient",
+        "np.float (removed from NumPy)",
+        numerical_gradient_np_float,
+        "np.int / np.float used",
+        _lost("numerical_gradient", "basic", "dout", "layers", "step", "integer"),
     ),
     StudentMistake(
         "numerical_gradient",
@@ -1164,6 +1384,20 @@ MISTAKES = [
         " for j in range(2)] for i in range(2)])",
         FLIPPED,
         ("example_output_check",),
+    ),
+    StudentMistake(
+        "example_output",
+        "the answer sheet's O",
+        "example_output = np.array([[10.0, 3.0], [9.0, 18.0]])",
+        "the worked answer sheet's slip",
+        ("example_output_check",),
+    ),
+    StudentMistake(
+        "example_y",
+        "the answer sheet's y",
+        "example_y = 10.0",
+        "the worked answer sheet's slip",
+        ("example_y_check",),
     ),
     StudentMistake(
         "example_y",

@@ -252,6 +252,18 @@ def conv_mult_count_with_bias(h_out, w_out, f, c_in, c_out):
     return h_out * w_out * c_out * (f * f * c_in + 1)
 
 
+# What students write in the hand-graded cells (by grade id): the autograder leaves these
+# for the instructor, so their points wait for hand grading.
+WRITTEN_ANSWERS = {
+    "why_1x1": (
+        "A 1x1 convolution keeps the height and width and changes only the number of "
+        "channels: each output pixel is a weighted sum of that pixel's input channels. "
+        "Putting one before a 5x5 layer to shrink the channels first cuts the "
+        "multiplications several times over (see the bottleneck numbers above). It also "
+        "adds a non-linearity after it, so the network gets deeper at little cost."
+    ),
+}
+
 MISTAKES = [
     StudentMistake(
         "conv1x1", "bias forgotten", conv1x1_bias_forgotten, BIAS_FORGOTTEN, ("conv1x1_bias",)

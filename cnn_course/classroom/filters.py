@@ -20,6 +20,7 @@ from cnn_solutions.grading.filters import (
     EDGE_PADDED,
     FLIPPED,
     FULL_CORRELATION,
+    KERNEL_TRANSPOSED,
     OFF_BY_ONE,
     ONE_SIDE,
     PADDING_IGNORED,
@@ -497,6 +498,31 @@ def conv2d_multi_int_output(x, filters, bias=None, stride=1, padding=0):
     return out
 
 
+def conv2d_multi_kernel_transposed(x, filters, bias=None, stride=1, padding=0):
+    h, w, c_in = x.shape
+    kh, kw, f_in, c_out = filters.shape
+    if f_in != c_in or (bias is not None and np.shape(bias) != (c_out,)):
+        raise ValueError("filters or bias do not fit x")
+    if padding < 0 or stride < 1:
+        raise ValueError("padding must be >= 0 and stride >= 1")
+    padded = np.pad(x, [(padding, padding), (padding, padding), (0, 0)])
+    h_out = (h + 2 * padding - kh) // stride + 1
+    w_out = (w + 2 * padding - kw) // stride + 1
+    out = np.zeros((h_out, w_out, c_out))
+    for i in range(h_out):
+        for j in range(w_out):
+            for k in range(c_out):
+                total = 0.0
+                for a in range(kh):
+                    for b in range(kw):
+                        pixel = padded[
+                            i * stride + b, j * stride + a, :
+                        ]  # rows and columns mixed up
+                        total += np.sum(pixel * filters[a, b, :, k])
+                out[i, j, k] = total + (bias[k] if bias is not None else 0)
+    return out
+
+
 def conv2d_multi_filter_axes(x, filters, bias=None, stride=1, padding=0):
     h, w, c_in = x.shape
     kh, kw, f_in, c_out = filters.shape
@@ -613,6 +639,13 @@ MISTAKES = [
         conv2d_multi_no_bias,
         BIAS_FORGOTTEN,
         _cells("conv2d_multi", "bias", "stride_padding", "integer"),
+    ),
+    StudentMistake(
+        "conv2d_multi",
+        "kernel rows and columns swapped",
+        conv2d_multi_kernel_transposed,
+        KERNEL_TRANSPOSED,
+        _cells("conv2d_multi", "basic", "channels", "bias", "stride_padding", "integer"),
     ),
     StudentMistake(
         "conv2d_multi",

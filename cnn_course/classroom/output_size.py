@@ -700,6 +700,18 @@ MISTAKES = [
     _answer("pool_out_shape", "a list", "pool_out_shape = [14, 14, 16]\n", "the shape as a list"),
     _answer(
         "flat_size",
+        "copies the answer sheet's 1848",
+        "flat_size = 1848\n",
+        "the worked answer sheet's slip",
+    ),
+    _answer(
+        "conv_out_shape",
+        "copies the answer sheet's 12x12x16",
+        "conv_out_shape = (12, 12, 16)\n",
+        "the worked answer sheet's slip",
+    ),
+    _answer(
+        "flat_size",
         "forgets the channels",
         "flat_size = 14 * 14\n",
         "channels left out of the flatten",

@@ -16,8 +16,7 @@ runs in ``Autograde`` right after ``LimitOutput`` and gives each code cell two b
 Grades do not change: ``SaveAutoGrades`` looks at whether a cell has an error output,
 never at its text.
 
-Register it with :func:`autograde_preprocessors`, which keeps nbgrader's own list and
-order and only inserts this class after ``LimitOutput``.
+Registered by :func:`cnn_course.preprocessors.autograde_preprocessors`.
 """
 
 from __future__ import annotations
@@ -28,8 +27,7 @@ from dataclasses import dataclass
 
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode
-from nbgrader.converters import Autograde
-from nbgrader.preprocessors import LimitOutput, NbGraderPreprocessor
+from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
 
 TRUNCATED = "... Output truncated (too many characters) ..."
@@ -135,10 +133,3 @@ def _cut_text(text: str | list[str], budget: float) -> tuple[str, int]:
         return text, len(text)
     cut = text[: max(int(budget), 0)] + "\n" + TRUNCATED + "\n"
     return cut, len(cut)
-
-
-def autograde_preprocessors() -> list[type]:
-    """nbgrader's autograde preprocessors with :class:`LimitOutputSize` after ``LimitOutput``."""
-    default = list(Autograde.class_traits()["autograde_preprocessors"].default())
-    at = default.index(LimitOutput) + 1
-    return [*default[:at], LimitOutputSize, *default[at:]]

@@ -47,8 +47,13 @@ class Limits:
     file_size_mb : int
         Largest file the kernel may write (``RLIMIT_FSIZE``) in MiB.
     processes : int
-        Processes and threads of the sandbox user (``RLIMIT_NPROC``); only set when the
-        kernel runs as that user, since it counts all of a user's processes.
+        Processes and threads of the kernel (``RLIMIT_NPROC``); only set as root, where
+        each kernel has a uid of its own, since the limit counts all of a uid's processes.
+    scratch_mb : int
+        Size in MiB of each of the kernel's private tmpfs (its working directory, ``/tmp``,
+        ``/var/tmp``, ``/dev/shm``, ``HOME``); as root with mount namespaces only.
+    scratch_files : int
+        Files and folders each of those tmpfs can hold (its inode limit).
     """
 
     memory_mb: int = 2048
@@ -56,6 +61,8 @@ class Limits:
     open_files: int = 256
     file_size_mb: int = 64
     processes: int = 512
+    scratch_mb: int = 64
+    scratch_files: int = 2000
 
     def to_args(self) -> list[str]:
         """Launcher arguments that pin every limit, e.g. ``["--memory-mb=2048", ...]``."""
@@ -157,8 +164,9 @@ def sandbox_config(
     Parameters
     ----------
     course_root : str or Path
-        The course directory. The launcher hands ``autograded/<student>/<assignment>``
-        of this course, and no other directory, to the sandbox user.
+        The course directory. As root, the kernel sees none of it but a private copy of
+        the files in ``autograded/<student>/<assignment>`` (see
+        :mod:`cnn_course.sandbox.launcher`).
     limits : Limits, optional
         Pin these limits; without it the launcher uses its defaults and ``CNN_SANDBOX_*``
         variables of the grading process.
@@ -186,6 +194,9 @@ def sandbox_config(
     # ordinary kernel and only students' submissions run confined.
     execute = config.Autograde.Exporter.Execute
     execute.kernel_name = KERNEL_NAME
+    # A graded kernel has nothing to save: killing it (the launcher's reaper then ends
+    # everything it started) saves the graceful shutdown's wait, about 0.3 s a notebook.
+    execute.shutdown_kernel = "immediate"
     # Global, not scoped: a course or a test that sets Execute.timeout must win over it.
     config.Execute.timeout = cell_timeout
     execute.extra_arguments = [

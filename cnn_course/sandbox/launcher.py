@@ -1,78 +1,132 @@
 """Start an ipykernel confined for grading: ``python -I -m cnn_course.sandbox.launcher -f CF``.
 
-Run by the "cnn-grader" kernelspec. Before any student code runs, in this order:
+Run by the "cnn-grader" kernelspec. The kernel is hostile territory: it runs the
+student's code and the probe (``cnn_probe``), never the reference or the grading engine.
 
-1. resource limits (``setrlimit``: address space, CPU time, open files, file size, no
-   core dumps; see :class:`~cnn_course.sandbox.kernelspec.Limits`);
-2. as root, a new, empty network namespace (``unshare(CLONE_NEWNET)``): no interface
-   but a loopback that is down, so no connection to anywhere, not even 127.0.0.1.
-   It must come before any thread starts (numpy's BLAS starts some), since a namespace
-   belongs to the thread that unshares it;
-3. ``cnn_solutions.grading`` and its topic modules are imported, so the grader's
-   references to numpy are taken before a student can monkeypatch anything;
-4. as root: a private folder for this kernel (``HOME``, ``TMPDIR``, its ZMQ sockets), the
-   working directory ``autograded/<student>/<assignment>`` handed to the sandbox user;
-   if Python lives where that user cannot go (pyenv or conda under ``/root``), a private
-   mount namespace shows it just those folders (:func:`expose`); the environment is
-   reduced to a few harmless variables; then ``setgroups``/``setgid``/``setuid`` to the
-   sandbox user, with no way back (``PR_SET_NO_NEW_PRIVS``);
-5. ipykernel starts in this process.
+As root, three processes (the trusted ones stay root, and run no student code):
+
+* the **launcher** (this process, the pid the grader signals): makes a private folder for
+  the kernel (its ZMQ sockets, ``HOME``), picks the kernel's own uid
+  (:func:`~cnn_course.sandbox.permissions.kernel_uid`), unshares a PID namespace, forks
+  the supervisor, forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to it, and when it ends
+  kills whatever is left of the kernel's uid, removes the private folder and exits with
+  the kernel's status. A **reaper**, forked first into a session of its own, does that
+  cleanup too if the launcher is SIGKILLed (jupyter_client's ``shutdown_kernel(now=True)``);
+* the **supervisor**, PID 1 of the new PID namespace: enters new mount, IPC and network
+  namespaces (no interface but a loopback that is down), builds the kernel's view of the
+  file system (:func:`plan_view`, :func:`mount_view`): the course root, the repository of
+  ``cnn_course`` and ``cnn_solutions``, ``/root`` and ``/run`` are covered with empty
+  tmpfs, and only Python, its packages, ``cnn_probe`` and the private folder come back,
+  read-only (but the last); ``/tmp``, ``/var/tmp``, ``/dev/shm`` and ``HOME`` are private
+  tmpfs; the working directory is a private tmpfs mounted over the real
+  ``autograded/<student>/<assignment>``, holding copies of its regular files (never
+  following links), so the kernel sees the same path and the real folder never changes.
+  It then forks the kernel, relays signals to it and reaps orphans; when it exits, the
+  kernel removes every process left in the namespace (detached ones included);
+* the **kernel**: resource limits, a scrubbed environment, ``setgroups([])``, the group of
+  ``cnn-sandbox``, its own uid, ``PR_SET_NO_NEW_PRIVS``, ``PR_SET_PDEATHSIG(SIGKILL)``;
+  then it ``exec``-s a fresh Python running ipykernel (``PR_SET_DUMPABLE`` 0 again, since
+  ``exec`` resets it), so not even the launcher's modules are in its memory.
+
+Where namespaces are missing (a container without CAP_SYS_ADMIN), the kernel still gets
+its own uid (no signalling other kernels), limits, a private working folder of copies
+under the private folder, and kill-by-uid at exit; what is lost is logged
+(:data:`LOST_WITHOUT_NAMESPACES`).
 
 The kernel's ZMQ sockets must be unix sockets (``KernelManager.transport = "ipc"``),
 since TCP cannot cross the network namespace. The grader names them after
 ``KernelManager.ip``, in its own runtime directory (see
-:func:`~cnn_course.sandbox.kernelspec.ipc_prefix`), where the sandbox user cannot create
+:func:`~cnn_course.sandbox.kernelspec.ipc_prefix`), where the kernel cannot create
 files; so the kernel binds them in its private folder, and the paths the grader connects
-to become symbolic links to them.
+to become symbolic links to them (made by the launcher, removed by it at exit).
 
-Not root (a developer's laptop): step 1 and 3 only, said once in the kernel's log.
-Everything the launcher says goes to its stderr, i.e. the kernel's log, before ipykernel
-starts capturing output for cells.
+Not root (a developer's laptop): resource limits only, said once in the kernel's log, and
+ipykernel runs in this process. Everything the launcher says goes to its stderr, i.e. the
+kernel's log.
 """
 
 from __future__ import annotations
 
 import argparse
-import atexit
 import ctypes
-import importlib
+import importlib.util
 import json
 import logging
 import os
 import pwd
 import resource
+import select
 import shutil
+import signal
+import stat
 import sys
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnn_course.sandbox.kernelspec import KERNEL_NAME, Limits
 from cnn_course.sandbox.permissions import (
     SANDBOX_USER,
     chown_tree,
+    kernel_uid,
+    kill_uid,
     private_base,
+    remove_owned,
     sweep_private_dirs,
 )
 
 log = logging.getLogger("cnn_course.sandbox.launcher")
 
-CLONE_NEWNET = 0x40000000
-CLONE_NEWNS = 0x00020000
-MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
-PR_SET_DUMPABLE = 4
-PR_SET_NO_NEW_PRIVS = 38
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x8000000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 4, 36, 38
 MIB = 2**20
 # Seconds of CPU between SIGXCPU (the soft limit; catchable) and SIGKILL (the hard one).
 CPU_GRACE_SECONDS = 5
 PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
-PREIMPORT = "cnn_solutions.grading"
+# The reference and the grading engine, and the course's own code: never in the kernel.
+SECRET_PACKAGES = ("cnn_solutions", "cnn_course")
+PROBE_PACKAGE = "cnn_probe"
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+# Private, writable tmpfs for every kernel; /run is covered read-only (it holds the
+# private folders of other kernels, sockets, and /run/lock, writable by anyone).
+PRIVATE_TMP = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
+COVERED_ALWAYS = (Path("/run"),)
+# Copies of deeper folders of the working directory are not made.
+COPY_DEPTH = 8
+
+LOST_WITHOUT_NAMESPACES = {
+    "pid": "no PID namespace: the kernel sees the host's processes (it still cannot signal "
+    "them: uid of its own); what it detaches is killed by uid when it ends",
+    "mount": "no mount namespace: the reference (cnn_solutions), cnn_course and the course "
+    "files are readable wherever Unix modes allow (the course modes still apply); the "
+    "working folder, /tmp, /var/tmp, /dev/shm have no size or file-count limit (only "
+    "RLIMIT_FSIZE per file); the kernel works in a copy under the private folder, at "
+    "another path than the notebook's folder",
+    "net": "no network namespace: the kernel has the host's network",
+    "ipc": "no IPC namespace: the kernel shares System V IPC and POSIX queues with the host",
+}
 
 # The kernel keeps only these variables: the grading process's environment may hold
 # credentials (CI tokens) that student code must not see.
+# The folder nbgrader ran the notebook in, as the kernel is told (see confine_environment).
+NOTEBOOK_DIR_VARIABLE = "CNN_NOTEBOOK_DIR"
 _KEEP_ENV = {"PATH", "LANG", "LANGUAGE", "TZ", "TERM", "NBGRADER_EXECUTION", "MPLBACKEND"}
 _KEEP_ENV_PREFIXES = ("LC_", "JPY_", "OMP_", "OPENBLAS_", "MKL_")
+
+# What the kernel execs: a fresh interpreter (``-I``: no working directory on sys.path,
+# no PYTHON* variables). argv[1] is the notebook's folder, appended to sys.path last so a
+# student's numpy.py never shadows the real one (the quiz imports quiz_variant.py there).
+KERNEL_BOOTSTRAP = """import ctypes, sys
+if ctypes.CDLL(None).prctl(4, 0, 0, 0, 0):
+    raise SystemExit("cannot clear the dumpable flag")
+sys.path.append(sys.argv.pop(1))
+from ipykernel.kernelapp import IPKernelApp
+IPKernelApp.launch_instance(argv=sys.argv[1:])
+"""
 
 
 class SandboxError(RuntimeError):
@@ -80,12 +134,29 @@ class SandboxError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Sandbox:
-    """What the launcher prepared, as root, for a kernel that will run as ``account``."""
+class Identity:
+    """Who the kernel runs as: a uid of its own, the sandbox user's group, no passwd entry."""
 
-    account: pwd.struct_passwd
-    private: Path
-    connection_file: Path
+    uid: int
+    gid: int
+    name: str
+
+
+@dataclass
+class View:
+    """The kernel's file system, planned as root before anything is mounted.
+
+    Attributes
+    ----------
+    covers : dict
+        Folder -> tmpfs options: each is covered by an empty tmpfs.
+    keeps : dict
+        Path -> writable: shown again (bind-mounted, read-only unless writable) inside
+        the innermost cover above it.
+    """
+
+    covers: dict[Path, str] = field(default_factory=dict)
+    keeps: dict[Path, bool] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- limits
@@ -100,7 +171,7 @@ def apply_rlimits(limits: Limits, *, per_user: bool) -> dict[str, tuple[int, int
     Parameters
     ----------
     per_user : bool
-        Also set ``RLIMIT_NPROC``, which counts every process of the (sandbox) user.
+        Also set ``RLIMIT_NPROC``, which counts every process of the (kernel's) uid.
     """
     wanted = {
         "RLIMIT_AS": (limits.memory_mb * MIB, limits.memory_mb * MIB),
@@ -123,22 +194,16 @@ def apply_rlimits(limits: Limits, *, per_user: bool) -> dict[str, tuple[int, int
     return applied
 
 
-# --------------------------------------------------------------------------- root only
+# --------------------------------------------------------------------------- system calls
 
 
 def _libc() -> ctypes.CDLL:
     return ctypes.CDLL(None, use_errno=True)
 
 
-def unshare_network() -> str | None:
-    """Move this thread into a new network namespace (Python 3.11 has no ``os.unshare``).
-
-    Returns
-    -------
-    str or None
-        ``None`` on success, else why not (e.g. a container without CAP_SYS_ADMIN).
-    """
-    if _libc().unshare(CLONE_NEWNET) != 0:
+def unshare(flags: int) -> str | None:
+    """``unshare(2)`` (Python 3.11 has no ``os.unshare``); ``None``, or why it failed."""
+    if _libc().unshare(flags) != 0:
         return os.strerror(ctypes.get_errno())
     return None
 
@@ -151,141 +216,284 @@ def unshare_mounts() -> str | None:
     str or None
         ``None`` on success, else why not.
     """
-    libc = _libc()
-    if libc.unshare(CLONE_NEWNS) != 0:
-        return os.strerror(ctypes.get_errno())
-    # Without this, mounts would propagate back to the host (systemd makes / shared).
-    if libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
-        raise SandboxError(f"cannot make mounts private: {os.strerror(ctypes.get_errno())}")
-    return None
+    problem = unshare(CLONE_NEWNS)
+    if problem is None:
+        # Without this, mounts would propagate back to the host (systemd makes / shared).
+        _mount(None, Path("/"), None, MS_REC | MS_PRIVATE, None)
+    return problem
 
 
-def needed_paths(cwd: Path) -> set[Path]:
-    """Folders the kernel reads after dropping privileges: Python, its packages, ``cwd``."""
-    paths = {Path(sys.base_prefix), Path(sys.base_exec_prefix), Path(sys.prefix), cwd}
-    paths.update(Path(entry) for entry in sys.path if entry and os.path.isdir(entry))
-    for name, module in list(sys.modules.items()):
-        if "." not in name:
-            paths.update(Path(entry) for entry in getattr(module, "__path__", None) or ())
-    found = {Path(os.path.abspath(p)) for p in paths}
-    return found | {p.resolve() for p in found}
-
-
-def _can_enter(path: Path, account: pwd.struct_passwd) -> bool:
-    """Whether ``account`` (with no supplementary groups) may traverse directory ``path``."""
-    info = os.stat(path)
-    if info.st_uid == account.pw_uid:
-        return bool(info.st_mode & 0o100)
-    if info.st_gid == account.pw_gid:
-        return bool(info.st_mode & 0o010)
-    return bool(info.st_mode & 0o001)
-
-
-def blocked_ancestor(path: Path, account: pwd.struct_passwd) -> Path | None:
-    """The outermost folder on the way to ``path`` (itself included) ``account`` cannot enter."""
-    for folder in [*reversed(path.parents), path]:
-        if not _can_enter(folder, account):
-            return folder
-    return None
-
-
-def expose(
-    paths: set[Path], account: pwd.struct_passwd, optional: frozenset[Path] = frozenset()
-) -> dict[Path, list[Path]]:
-    """Make ``paths`` reachable for ``account`` in this (private) mount namespace.
-
-    A Python installed in root's home (pyenv, conda), behind ``/root`` (mode 700), is out
-    of the sandbox user's reach. Each such blocking folder is covered by an empty tmpfs
-    in which only the needed folders reappear, bind-mounted: the rest of it (root's
-    files) stays hidden, and nothing changes outside this process.
-
-    Parameters
-    ----------
-    optional : frozenset of Path
-        Paths worth exposing but not worth failing for when mount namespaces are not
-        available (a container without CAP_SYS_ADMIN): the working directory, already
-        entered, works with relative paths anyway.
-
-    Returns
-    -------
-    dict
-        Blocking folder -> folders mounted inside it (empty if nothing was blocked, or
-        if only optional paths were and no mount namespace was available).
-    """
-    by_blocker: dict[Path, list[Path]] = {}
-    for path in sorted(paths):
-        blocker = blocked_ancestor(path, account)
-        if blocker is None:
-            continue
-        if blocker == Path("/"):
-            raise SandboxError(f"the sandbox user cannot enter /, so not {path}")
-        inside = by_blocker.setdefault(blocker, [])
-        if not any(path.is_relative_to(outer) for outer in inside):
-            inside.append(path)
-    if not by_blocker:
-        return {}
-    problem = unshare_mounts()
-    if problem is not None:
-        required = [str(p) for inside in by_blocker.values() for p in inside if p not in optional]
-        if required:
-            raise SandboxError(
-                f"the sandbox user cannot reach {required} (blocked by "
-                f"{sorted(map(str, by_blocker))}) and has no mount namespace: {problem}"
-            )
-        log.info("working directory reachable by relative paths only: %s", problem)
-        return {}
-    libc = _libc()
-    for blocker, inside in by_blocker.items():
-        handles = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in inside}
-        _mount(libc, b"tmpfs", blocker, b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=755,size=1m")
-        for path, handle in handles.items():
-            for folder in [*reversed(path.relative_to(blocker).parents), path.relative_to(blocker)]:
-                (blocker / folder).mkdir(mode=0o755, exist_ok=True)
-                os.chmod(blocker / folder, 0o755)  # whatever the umask
-            _mount(libc, f"/proc/self/fd/{handle}".encode(), path, None, MS_BIND | MS_REC, None)
-            os.close(handle)
-    return by_blocker
+def _prctl(option: int, value: int) -> None:
+    if _libc().prctl(option, value, 0, 0, 0) != 0:
+        raise SandboxError(f"prctl({option}) failed: {os.strerror(ctypes.get_errno())}")
 
 
 def _mount(
-    libc: ctypes.CDLL,
-    source: bytes,
-    target: Path,
-    fstype: bytes | None,
-    flags: int,
-    data: bytes | None,
+    source: str | None, target: Path, fstype: str | None, flags: int, data: str | None
 ) -> None:
-    if libc.mount(source, bytes(target), fstype, flags, data) != 0:
+    def raw(text: str | None) -> bytes | None:
+        return None if text is None else os.fsencode(text)
+
+    if _libc().mount(raw(source), os.fsencode(target), raw(fstype), flags, raw(data)) != 0:
         error = os.strerror(ctypes.get_errno())
         raise SandboxError(f"mount {source!r} on {target} failed: {error}")
 
 
-def preimport() -> list[str]:
-    """Import ``cnn_solutions.grading`` and every topic module it lists.
+def mount_tmpfs(target: Path, options: str) -> None:
+    """Mount a fresh tmpfs (no setuid, no devices) on ``target``."""
+    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, options)
+
+
+def scratch_options(limits: Limits, mode: int, uid: int = 0, gid: int = 0) -> str:
+    """tmpfs options with the size and file-count limits of ``limits``."""
+    return (
+        f"size={limits.scratch_mb}m,nr_inodes={limits.scratch_files},"
+        f"mode={mode:o},uid={uid},gid={gid}"
+    )
+
+
+# --------------------------------------------------------------------------- what is where
+
+
+def package_dirs(names: Iterable[str] = SECRET_PACKAGES) -> list[Path]:
+    """The folders of top-level packages ``names``, wherever installed, without importing them.
+
+    ``find_spec`` of a top-level name runs no code of the package.
+    """
+    found = []
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        if spec is None:
+            continue
+        if spec.submodule_search_locations:
+            found.extend(Path(entry) for entry in spec.submodule_search_locations)
+        elif spec.origin:
+            found.append(Path(spec.origin))  # a single-file module
+    return [Path(os.path.realpath(path)) for path in found if os.path.exists(path)]
+
+
+def needed_paths(extra: Iterable[Path] = ()) -> set[Path]:
+    """What the kernel must read: this Python, its ``sys.path`` folders, the probe, ``extra``.
+
+    Both as written and with links resolved (a venv's ``bin/python`` links to the base).
+    """
+    paths = {Path(sys.base_prefix), Path(sys.base_exec_prefix), Path(sys.prefix), *extra}
+    paths.add(Path(sys.executable).parent)
+    paths.update(Path(entry) for entry in sys.path if entry and os.path.isdir(entry))
+    paths.update(package_dirs([PROBE_PACKAGE]))
+    found = {Path(os.path.abspath(p)) for p in paths}
+    return found | {Path(os.path.realpath(p)) for p in found}
+
+
+def _can_enter(path: Path, uid: int, gid: int) -> bool:
+    """Whether ``uid`` (in group ``gid`` only) may traverse directory ``path``."""
+    info = os.stat(path)
+    if info.st_uid == uid:
+        return bool(info.st_mode & 0o100)
+    if info.st_gid == gid:
+        return bool(info.st_mode & 0o010)
+    return bool(info.st_mode & 0o001)
+
+
+def blocked_ancestor(path: Path, who: Identity | pwd.struct_passwd) -> Path | None:
+    """The outermost folder on the way to ``path`` (itself included) ``who`` cannot enter."""
+    uid, gid = _ids(who)
+    for folder in [*reversed(path.parents), path]:
+        if folder.is_dir() and not _can_enter(folder, uid, gid):
+            return folder
+    return None
+
+
+def _ids(who: Identity | pwd.struct_passwd) -> tuple[int, int]:
+    if isinstance(who, Identity):
+        return who.uid, who.gid
+    return who.pw_uid, who.pw_gid
+
+
+def _inside(path: Path, folders: Iterable[Path]) -> bool:
+    return any(path.is_relative_to(folder) for folder in folders)
+
+
+def plan_view(
+    secrets: set[Path],
+    packages: list[Path],
+    keeps: set[Path],
+    who: Identity | pwd.struct_passwd,
+    writable: Iterable[Path] = (),
+) -> View:
+    """Plan the kernel's file system: what to cover with an empty tmpfs, what to show again.
+
+    Parameters
+    ----------
+    secrets : set of Path
+        Folders the kernel must not see (the course root, the packages' repository), but
+        for the ``keeps`` inside them (a venv inside the course root).
+    packages : list of Path
+        Package folders that must vanish even from inside a kept folder (``cnn_solutions``
+        installed into site-packages): their parent is covered, and every other entry of
+        it shown again.
+    keeps : set of Path
+        Paths the kernel needs (:func:`needed_paths`). One that contains a secret or is
+        inside a package folder is dropped: it would show the secret again.
+    who : Identity
+        The kernel's uid and gid: folders on the way to a keep that it cannot enter
+        (``/root``, mode 700, above a pyenv Python) are covered too.
+    writable : iterable of Path
+        Keeps shown read-write (the private folder, for the ZMQ sockets).
+    """
+    view = View()
+    writable = set(writable)
+    kept = {
+        path
+        for path in keeps | writable
+        if not any(secret.is_relative_to(path) for secret in secrets)
+        and not _inside(path, packages)
+        and os.path.lexists(path)
+    }
+    for secret in secrets:
+        view.covers[secret] = "mode=755,size=1m"
+    for package in packages:
+        parent = package.parent
+        if _inside(package, secrets) and not _inside(package, kept):
+            continue  # gone with its covered repository
+        if parent == Path("/"):
+            raise SandboxError(f"cannot hide {package}, a folder of /")
+        view.covers[parent] = "mode=755,size=1m"
+        for entry in os.scandir(parent):
+            path = Path(entry.path)
+            if path not in packages:
+                view.keeps[path] = False
+    for path in kept:
+        view.keeps[path] = path in writable
+    for path in sorted(kept):
+        blocker = blocked_ancestor(path, who)
+        if blocker == Path("/"):
+            raise SandboxError(f"the kernel cannot enter /, so not {path}")
+        if blocker is not None and blocker != path:
+            view.covers.setdefault(blocker, "mode=755,size=1m")
+    return view
+
+
+def _owner_cover(path: Path, covers: Iterable[Path]) -> Path | None:
+    """The innermost cover strictly above ``path``."""
+    above = [cover for cover in covers if path != cover and path.is_relative_to(cover)]
+    return max(above, key=lambda cover: len(cover.parts), default=None)
+
+
+def mount_view(view: View) -> dict[Path, list[Path]]:
+    """Mount ``view`` in this process's (private) mount namespace.
+
+    Every kept path is opened (``O_PATH``) before anything is covered, then each cover,
+    outermost first, gets its tmpfs and, inside it, the kept paths it hid, bind-mounted
+    from those handles (a link is made again as a link). A cover hidden by an outer one
+    and not shown again is skipped.
 
     Returns
     -------
-    list of str
-        ``"module: error"`` for each module that failed to import (a hidden test that
-        needs it fails visibly in its cell; the kernel still starts).
+    dict
+        Cover -> the kept paths shown inside it.
     """
-    problems = []
+    covers = sorted(view.covers, key=lambda cover: len(cover.parts))
+    groups: dict[Path, list[Path]] = {}
+    for path in sorted(view.keeps):
+        owner = _owner_cover(path, covers)
+        if owner is None or path in view.covers:
+            continue  # visible as it is
+        group = groups.setdefault(owner, [])
+        if not any(path.is_relative_to(other) for other in group):
+            group.append(path)
+    handles: dict[Path, int | str] = {}
+    for group in groups.values():
+        for path in group:
+            if os.path.islink(path):
+                handles[path] = os.readlink(path)
+            else:
+                handles[path] = os.open(path, os.O_PATH | os.O_CLOEXEC)
     try:
-        grading = importlib.import_module(PREIMPORT)
-    except Exception as error:  # noqa: BLE001 -- reported in the kernel log
-        return [f"{PREIMPORT}: {error!r}"]
-    for name in getattr(grading, "TOPIC_MODULES", ()):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:  # an assignment not written yet is not a problem
-                problems.append(f"{name}: {error!r}")
-        except Exception as error:  # noqa: BLE001
-            problems.append(f"{name}: {error!r}")
-    return problems
+        for cover in covers:
+            if groups.get(cover) and not os.path.lexists(cover):
+                make_path(cover)  # hidden by an outer cover, but holds something kept
+            if not os.path.isdir(cover) or os.path.islink(cover):
+                continue
+            mount_tmpfs(cover, view.covers[cover])
+            for path in groups.get(cover, []):
+                _show_again(cover, path, handles[path], view.keeps[path])
+    finally:
+        for handle in handles.values():
+            if isinstance(handle, int):
+                os.close(handle)
+    return groups
 
 
-def _is_autograde_dir(cwd: Path, course_root: Path | None) -> bool:
+def make_path(path: Path) -> None:
+    """``mkdir -p`` with mode 755 whatever the umask (in a cover's tmpfs, root's)."""
+    missing = [folder for folder in [*reversed(path.parents), path] if not folder.exists()]
+    for folder in missing:
+        folder.mkdir(mode=0o755)
+        os.chmod(folder, 0o755)
+
+
+def _make_parents(cover: Path, path: Path) -> None:
+    for folder in reversed(path.relative_to(cover).parents):
+        if str(folder) != ".":
+            (cover / folder).mkdir(mode=0o755, exist_ok=True)
+            os.chmod(cover / folder, 0o755)  # whatever the umask
+
+
+def _show_again(cover: Path, path: Path, handle: int | str, writable: bool) -> None:
+    _make_parents(cover, path)
+    if isinstance(handle, str):
+        os.symlink(handle, path)
+        return
+    if stat.S_ISDIR(os.fstat(handle).st_mode):
+        path.mkdir(mode=0o755, exist_ok=True)
+    else:
+        path.touch(mode=0o644)
+    _mount(f"/proc/self/fd/{handle}", path, None, MS_BIND | MS_REC, None)
+    if not writable:
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
+        _mount(None, path, None, flags, None)
+
+
+def expose(
+    paths: set[Path], who: Identity | pwd.struct_passwd, optional: frozenset[Path] = frozenset()
+) -> dict[Path, list[Path]]:
+    """Make ``paths`` reachable for ``who`` in a new private mount namespace of this process.
+
+    A Python installed in root's home (pyenv, conda), behind ``/root`` (mode 700), is out
+    of an unprivileged user's reach: the blocking folder is covered by an empty tmpfs in
+    which only the needed folders reappear. For tests and helpers that run something as
+    another user; the kernel's own view is :func:`plan_view`.
+
+    Parameters
+    ----------
+    optional : frozenset of Path
+        Paths not worth failing for when mount namespaces are unavailable.
+
+    Returns
+    -------
+    dict
+        Blocking folder -> folders shown inside it (empty if nothing was blocked).
+    """
+    view = plan_view(set(), [], set(), who, writable=paths)  # as they were, but reachable
+    if not view.covers:
+        return {}
+    problem = unshare_mounts()
+    if problem is not None:
+        required = sorted(str(p) for p in paths if p not in optional and blocked_ancestor(p, who))
+        if required:
+            raise SandboxError(
+                f"the kernel cannot reach {required} (blocked by "
+                f"{sorted(map(str, view.covers))}) and has no mount namespace: {problem}"
+            )
+        return {}
+    return mount_view(view)
+
+
+# --------------------------------------------------------------------------- working folder
+
+
+def is_autograde_dir(cwd: Path, course_root: Path | None) -> bool:
     """Whether ``cwd`` is ``autograded/<student>/<assignment>`` (of ``course_root``)."""
     autograded = cwd.parent.parent
     if course_root is not None:
@@ -293,25 +501,81 @@ def _is_autograde_dir(cwd: Path, course_root: Path | None) -> bool:
     return autograded.name == "autograded" and os.environ.get("NBGRADER_EXECUTION") == "autograde"
 
 
-def claim_workdir(cwd: Path, account: pwd.struct_passwd, course_root: Path | None) -> bool:
-    """Give the kernel's working directory to the sandbox user, if it is an autograde one.
+def copy_files(source_fd: int, target: Path, uid: int, gid: int, limits: Limits) -> list[str]:
+    """Copy the regular files and folders below ``source_fd`` into ``target``, for ``uid``.
 
-    Its parents stay root's: ``autograded/<student>`` becomes 700 (nbgrader creates it
-    755 when it first grades a student), ``autograded/`` loses read access for others.
+    Never follows a link (``O_NOFOLLOW`` relative to folder handles, then ``fstat``):
+    links, devices and pipes are skipped. At most ``limits.scratch_files`` entries and
+    ``limits.scratch_mb`` MiB in all, folders at most :data:`COPY_DEPTH` deep.
 
     Returns
     -------
-    bool
-        Whether the directory was handed over.
+    list of str
+        What was skipped, and why.
     """
-    if not _is_autograde_dir(cwd, course_root):
-        return False
-    student_dir, autograded = cwd.parent, cwd.parent.parent
-    os.chmod(student_dir, 0o700)
-    os.chmod(autograded, os.stat(autograded).st_mode & 0o7711)
-    chown_tree(cwd, account.pw_uid, account.pw_gid)
-    os.chmod(cwd, 0o700)
-    return True
+    budget = {"files": max(limits.scratch_files - 50, 0), "bytes": limits.scratch_mb * MIB // 2}
+    skipped: list[str] = []
+    pending = [(os.dup(source_fd), target, 0)]
+    while pending:
+        folder_fd, into, depth = pending.pop()
+        try:
+            for entry in sorted(os.scandir(folder_fd), key=lambda e: e.name):
+                name = entry.name
+                info = os.lstat(name, dir_fd=folder_fd)
+                if budget["files"] <= 0:
+                    skipped.append(f"{name}: too many files")
+                elif stat.S_ISREG(info.st_mode):
+                    _copy_file(folder_fd, name, into / name, uid, gid, budget, skipped)
+                elif stat.S_ISDIR(info.st_mode) and depth < COPY_DEPTH:
+                    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+                    sub = os.open(name, flags, dir_fd=folder_fd)
+                    (into / name).mkdir(mode=0o700)
+                    os.lchown(into / name, uid, gid)
+                    budget["files"] -= 1
+                    pending.append((sub, into / name, depth + 1))
+                else:
+                    skipped.append(f"{name}: not a regular file or folder")
+        finally:
+            os.close(folder_fd)
+    return skipped
+
+
+def _copy_file(
+    folder_fd: int,
+    name: str,
+    target: Path,
+    uid: int,
+    gid: int,
+    budget: dict[str, int],
+    skipped: list[str],
+) -> None:
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    source = os.open(name, flags, dir_fd=folder_fd)
+    try:
+        info = os.fstat(source)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > budget["bytes"]:
+            skipped.append(f"{name}: too big or not a regular file")
+            return
+        out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            remaining = info.st_size
+            while remaining > 0:
+                chunk = os.read(source, min(remaining, MIB))
+                if not chunk:
+                    break
+                os.write(out, chunk)
+                remaining -= len(chunk)
+            os.fchmod(out, 0o700 if info.st_mode & 0o100 else 0o600)
+            os.fchown(out, uid, gid)
+        finally:
+            os.close(out)
+        budget["bytes"] -= info.st_size
+        budget["files"] -= 1
+    finally:
+        os.close(source)
+
+
+# --------------------------------------------------------------------------- sockets
 
 
 def _link_socket(link: Path, target: Path) -> None:
@@ -323,6 +587,12 @@ def _link_socket(link: Path, target: Path) -> None:
             raise SandboxError(f"{link} is in use by another kernel") from None
         link.unlink()
         link.symlink_to(target)
+
+
+def socket_links(connection_file: Path) -> list[Path]:
+    """The socket paths the grader connects to, as named in its connection file."""
+    info = json.loads(connection_file.read_text())
+    return [Path(f"{info['ip']}-{info[name]}") for name in PORT_NAMES]
 
 
 def relocate_sockets(connection_file: Path, private: Path) -> Path:
@@ -362,52 +632,259 @@ def relocate_sockets(connection_file: Path, private: Path) -> Path:
     return copy
 
 
-def prepare(account: pwd.struct_passwd, connection_file: Path, course_root: Path | None) -> Sandbox:
-    """Everything that needs root before privileges are dropped (see the module doc)."""
+# --------------------------------------------------------------------------- root: plan
+
+
+@dataclass
+class Plan:
+    """Everything the launcher decided, as root, before forking."""
+
+    identity: Identity
+    limits: Limits
+    private: Path
+    connection_file: Path
+    links: list[Path]
+    cwd: Path
+    copy_workdir: bool
+    view: View
+    kernel_args: list[str]
+    grader: int = field(default_factory=os.getppid)
+    lost: list[str] = field(default_factory=list)
+
+
+def kernel_identity(group_user: str, launcher_pid: int) -> Identity:
+    """The kernel's uid (unique among running kernels) in ``group_user``'s group.
+
+    Raises
+    ------
+    SandboxError
+        If ``group_user`` does not exist, or the uid belongs to an account.
+    """
+    try:
+        account = pwd.getpwnam(group_user)
+    except KeyError:
+        raise SandboxError(
+            f"no user {group_user!r}: run `python -m cnn_course.sandbox install` as root"
+        ) from None
+    uid = kernel_uid(launcher_pid)
+    try:
+        taken = pwd.getpwuid(uid)
+    except KeyError:
+        return Identity(uid, account.pw_gid, f"{group_user}-{launcher_pid}")
+    raise SandboxError(f"kernel uid {uid} belongs to the account {taken.pw_name!r}")
+
+
+def secret_folders(course_root: Path | None, cwd: Path, packages: list[Path]) -> set[Path]:
+    """Folders covered whole: the course root, and each package's repository.
+
+    A package's repository is the folder holding it (the editable install's source tree),
+    unless that folder is one Python needs (site-packages): then only the package goes.
+    """
+    secrets = set()
+    if course_root is None and is_autograde_dir(cwd, None):
+        course_root = cwd.parents[2]
+    if course_root is not None:
+        secrets.add(Path(os.path.realpath(course_root)))
+    python_dirs = needed_paths() - set(packages)
+    for package in packages:
+        parent = package.parent
+        if parent != Path("/") and parent not in python_dirs and not _inside(parent, python_dirs):
+            secrets.add(parent)
+    # An outer secret covers the inner ones.
+    return {s for s in secrets if not any(s != o and s.is_relative_to(o) for o in secrets)}
+
+
+def make_plan(args: argparse.Namespace, kernel_args: list[str], limits: Limits) -> Plan:
+    """Decide the kernel's uid, private folder and view; make the private folder."""
+    identity = kernel_identity(
+        args.user or os.environ.get("CNN_SANDBOX_USER") or SANDBOX_USER, os.getpid()
+    )
+    kill_uid(identity.uid)  # a previous launcher with this pid may have left processes
     base = private_base()
     sweep_private_dirs(base)
     private = Path(tempfile.mkdtemp(prefix=f"k{os.getpid()}-", dir=base))
-    for sub in ("home", "tmp"):
-        (private / sub).mkdir(mode=0o700)
-    copy = relocate_sockets(connection_file, private)
-    chown_tree(private, account.pw_uid, account.pw_gid)
-    if not claim_workdir(Path.cwd(), account, course_root):
-        log.warning("%s is not an autograde directory: it stays read-only", Path.cwd())
-    return Sandbox(account, private, copy)
+    try:
+        for sub in ("home", "tmp", "work"):
+            (private / sub).mkdir(mode=0o700)
+        connection_file = Path(args.connection_file)
+        links = socket_links(connection_file)
+        copy = relocate_sockets(connection_file, private)
+        chown_tree(private, identity.uid, identity.gid)
+        cwd = Path.cwd()
+        course_root = Path(args.course_root).resolve() if args.course_root else None
+        packages = package_dirs()
+        secrets = secret_folders(course_root, cwd, packages)
+        view = plan_view(secrets, packages, needed_paths(), identity, writable=[private])
+        for folder in PRIVATE_TMP:
+            view.covers[folder] = scratch_options(limits, 0o1777)
+        for folder in COVERED_ALWAYS:
+            view.covers.setdefault(folder, "mode=755,size=1m")
+        copy_workdir = is_autograde_dir(cwd, course_root)
+        if not copy_workdir:
+            log.warning("%s is not an autograde directory: the kernel starts in an empty one", cwd)
+    except BaseException:
+        shutil.rmtree(private, ignore_errors=True)
+        raise
+    return Plan(identity, limits, private, copy, links, cwd, copy_workdir, view, kernel_args)
 
 
-def confine_environment(sandbox: Sandbox) -> None:
-    """Keep only harmless variables; point HOME and TMPDIR into the private folder."""
+# --------------------------------------------------------------------------- processes
+
+
+def _die_with_parent(alive_fd: int | None) -> None:
+    """SIGKILL when the parent ends; exit now if it already has (its pipe is at EOF)."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if alive_fd is not None and select.select([alive_fd], [], [], 0)[0]:
+        os._exit(1)
+
+
+def _forward(target: list[int]) -> None:
+    def handler(signum: int, _frame: object) -> None:
+        if target:
+            try:
+                os.kill(target[0], signum)
+            except ProcessLookupError:
+                pass
+
+    for signum in FORWARDED_SIGNALS:
+        signal.signal(signum, handler)
+
+
+def _exit_like(status: int) -> None:
+    """End this process as a child with wait status ``status`` ended."""
+    if os.WIFSIGNALED(status):
+        signum = os.WTERMSIG(status)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
+        os.kill(os.getpid(), signum)
+        os._exit(128 + signum)
+    os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
+
+
+def reaper(alive_fd: int, plan: Plan) -> None:
+    """Wait, in a session of its own, for the launcher to be done or dead; then clean up."""
+    os.setsid()
+    for signum in FORWARDED_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    while os.read(alive_fd, 1):
+        pass
+    cleanup(plan)
+
+
+def cleanup(plan: Plan) -> None:
+    """Kill what is left of the kernel's uid, its files in shared folders, its private folder."""
+    kill_uid(plan.identity.uid)
+    remove_owned(plan.identity.uid)  # without a mount namespace, /tmp was the host's
+    shutil.rmtree(plan.private, ignore_errors=True)
+    for link in plan.links:
+        if link.is_symlink() and os.readlink(link).startswith(str(plan.private)):
+            link.unlink(missing_ok=True)
+
+
+def supervise(plan: Plan, alive_fd: int, status_fd: int, pid_namespace: bool) -> None:
+    """The supervisor (see the module doc): namespaces, the view, the kernel, its status."""
+    os.setsid()  # the grader's killpg(SIGINT) reaches the launcher only, which forwards
+    _die_with_parent(alive_fd)
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans come here, not to the host's init
+    lost = list(plan.lost)
+    if unshare_mounts() is not None:
+        lost.append("mount")
+    for name, flag in (("net", CLONE_NEWNET), ("ipc", CLONE_NEWIPC)):
+        if unshare(flag) is not None:
+            lost.append(name)
+    for name in lost:
+        log.warning("protection lost: %s", LOST_WITHOUT_NAMESPACES[name])
+    ident, limits = plan.identity, plan.limits
+    source_fd = os.open(plan.cwd, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    if "mount" in lost:
+        workdir, tmp = plan.private / "work", plan.private / "tmp"
+        blocked = [str(p) for p in plan.view.keeps if blocked_ancestor(p, ident)]
+        if blocked:
+            raise SandboxError(
+                f"the kernel cannot reach {blocked} and has no mount namespace: "
+                "Python must be installed where its group may read it"
+            )
+    else:
+        workdir, tmp = plan.cwd, Path("/tmp")
+        for cover, inside in mount_view(plan.view).items():
+            log.info("%s hidden but for %s", cover, ", ".join(map(str, inside)))
+        home = plan.private / "home"
+        mount_tmpfs(home, scratch_options(limits, 0o700, ident.uid, ident.gid))
+        make_path(workdir)
+        mount_tmpfs(workdir, scratch_options(limits, 0o700, ident.uid, ident.gid))
+        if pid_namespace:
+            _mount("proc", Path("/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    if plan.copy_workdir:
+        for problem in copy_files(source_fd, workdir, ident.uid, ident.gid, limits):
+            log.warning("not copied into the kernel's folder: %s", problem)
+    os.close(source_fd)
+    kernel_pid: list[int] = []
+    _forward(kernel_pid)
+    me = os.getpid()  # 1 in a PID namespace
+    pid = os.fork()
+    if pid == 0:
+        try:
+            run_kernel(plan, workdir, tmp, me)
+        except BaseException as error:  # noqa: BLE001 -- a forked child must not return
+            log.critical("cannot start a confined kernel: %s", error)
+        os._exit(1)
+    kernel_pid.append(pid)
+    while True:
+        try:
+            done, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            status = 1 << 8
+            break
+        if done == pid:
+            break
+    os.write(status_fd, str(status).encode())
+    os._exit(0)
+
+
+def confine_environment(identity: Identity, home: Path, tmp: Path, notebook_dir: Path) -> None:
+    """Keep only harmless variables; HOME, TMPDIR and the user's name need no passwd entry.
+
+    ``NOTEBOOK_DIR_VARIABLE`` names the folder nbgrader ran the notebook in: without a
+    mount namespace the kernel works in a private copy elsewhere, and the quiz reads the
+    submitter's id from that folder's path (``autograded/<student>/<assignment>``).
+    """
     kept = {
         key: value
         for key, value in os.environ.items()
         if key in _KEEP_ENV or key.startswith(_KEEP_ENV_PREFIXES)
     }
+    # The grader's pid means nothing in here: 1 tells ipykernel not to poll its parent
+    # (the supervisor's death kills it anyway) and not to print its terminal banner.
+    kept["JPY_PARENT_PID"] = "1"
     os.environ.clear()
     os.environ.update(kept)
     os.environ.update(
-        HOME=str(sandbox.private / "home"),
-        TMPDIR=str(sandbox.private / "tmp"),
-        USER=sandbox.account.pw_name,
-        LOGNAME=sandbox.account.pw_name,
+        HOME=str(home),
+        TMPDIR=str(tmp),
+        USER=identity.name,
+        LOGNAME=identity.name,
         SHELL="/bin/sh",
+        **{NOTEBOOK_DIR_VARIABLE: str(notebook_dir)},
     )
     tempfile.tempdir = None  # recomputed from TMPDIR on next use
 
 
-def drop_privileges(account: pwd.struct_passwd) -> None:
-    """Become ``account`` for good: groups, gid, uid, then forbid gaining privileges.
+def drop_privileges(identity: Identity, parent: int) -> None:
+    """Become ``identity`` for good: groups, gid, uid, then forbid gaining privileges.
 
-    After ``setuid`` the kernel clears the process's "dumpable" flag, so other processes
-    of the sandbox user (another student's kernel) cannot ptrace it or read its
-    ``/proc/<pid>`` files; ``PR_SET_DUMPABLE`` makes that explicit.
+    The dumpable flag and the parent-death signal are set after ``setuid``, which clears
+    both. ``parent`` is the supervisor's pid as this process sees it: if it is already
+    gone, the death signal would never come.
     """
     os.setgroups([])
-    os.setgid(account.pw_gid)
-    os.setuid(account.pw_uid)
-    libc = _libc()
-    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) or libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0):
-        raise SandboxError(f"prctl failed: {os.strerror(ctypes.get_errno())}")
+    os.setresgid(identity.gid, identity.gid, identity.gid)
+    os.setresuid(identity.uid, identity.uid, identity.uid)
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    _prctl(PR_SET_DUMPABLE, 0)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
     try:
         os.setuid(0)
     except PermissionError:
@@ -415,8 +892,84 @@ def drop_privileges(account: pwd.struct_passwd) -> None:
     raise SandboxError("privileges could be regained after setuid")
 
 
-def _remove_private(private: Path) -> None:
-    shutil.rmtree(private, ignore_errors=True)
+def run_kernel(plan: Plan, workdir: Path, tmp: Path, parent: int) -> None:
+    """The kernel process: limits, environment, uid, then exec ipykernel in a fresh Python."""
+    for signum in FORWARDED_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+    os.chdir(workdir)  # after the mounts: the old handle is the real folder underneath
+    apply_rlimits(plan.limits, per_user=True)
+    confine_environment(plan.identity, plan.private / "home", tmp, plan.cwd)
+    drop_privileges(plan.identity, parent)
+    argv = [sys.executable, "-I", "-c", KERNEL_BOOTSTRAP, str(workdir)]
+    argv += ["-f", str(plan.connection_file), "--HistoryManager.hist_file=:memory:"]
+    os.execv(sys.executable, argv + plan.kernel_args)
+
+
+def wait_unless_orphaned(pid: int, grader: int, interval: float = 0.5) -> int:
+    """Wait for child ``pid``; SIGKILL it if this process's parent ``grader`` goes away.
+
+    ipykernel stops by itself when its parent dies (``JPY_PARENT_PID``), but the kernel's
+    parent is the supervisor: a grader that crashed would leave the kernel running. The
+    parent-death signal is no remedy here, since it follows the thread that forked.
+
+    Returns
+    -------
+    int
+        The child's wait status.
+    """
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        if os.getppid() != grader:
+            log.warning("the grader (pid %d) is gone: stopping the kernel", grader)
+            os.kill(pid, signal.SIGKILL)
+            return os.waitpid(pid, 0)[1]
+        time.sleep(interval)
+
+
+def run_as_root(plan: Plan) -> None:
+    """The launcher's part: reaper, PID namespace, supervisor; then wait for both.
+
+    The reaper, forked before the PID namespace, does the cleanup: once the namespace's
+    init is gone, this process cannot fork any more (``ENOMEM``).
+    """
+    alive_r, alive_w = os.pipe()
+    reaper_pid = os.fork()
+    if reaper_pid == 0:
+        try:
+            os.close(alive_w)
+            reaper(alive_r, plan)
+        finally:
+            os._exit(0)
+    os.close(alive_r)
+    pid_namespace = unshare(CLONE_NEWPID) is None
+    if not pid_namespace:
+        plan.lost.append("pid")
+    status_r, status_w = os.pipe()
+    launcher_r, launcher_w = os.pipe()  # at EOF when this process is gone
+    child: list[int] = []
+    _forward(child)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for fd in (status_r, alive_w, launcher_w):
+                os.close(fd)  # the reaper must see EOF when the launcher ends
+            supervise(plan, launcher_r, status_w, pid_namespace)
+        except BaseException as error:  # noqa: BLE001 -- a forked child must not return
+            log.critical("cannot start a confined kernel: %s", error)
+        os._exit(1)
+    child.append(pid)
+    os.close(status_w)
+    os.close(launcher_r)
+    supervisor_status = wait_unless_orphaned(pid, plan.grader)
+    report = b""
+    while chunk := os.read(status_r, 64):
+        report += chunk
+    os.close(alive_w)  # the reaper cleans up now
+    os.waitpid(reaper_pid, 0)
+    os.close(launcher_w)
+    _exit_like(int(report) if report else supervisor_status)
 
 
 # --------------------------------------------------------------------------- main
@@ -442,77 +995,39 @@ def _setup_log() -> None:
     log.propagate = False
 
 
-def confine(args: argparse.Namespace) -> Path:
-    """Steps 1-4 of the module doc; returns the connection file ipykernel should use."""
-    limits = Limits.resolve(args, os.environ)
-    connection_file = Path(args.connection_file)
-    if os.geteuid() != 0:
-        apply_rlimits(limits, per_user=False)
-        log.warning(
-            "running as uid %d, not root: resource limits only (%s); no separate user, "
-            "no network isolation",
-            os.geteuid(),
-            limits,
-        )
-        for problem in preimport():
-            log.error("pre-import failed: %s", problem)
-        return connection_file
-    user = args.user or os.environ.get("CNN_SANDBOX_USER") or SANDBOX_USER
-    try:
-        account = pwd.getpwnam(user)
-    except KeyError:
-        raise SandboxError(
-            f"no user {user!r}: run `python -m cnn_course.sandbox install` as root"
-        ) from None
-    apply_rlimits(limits, per_user=True)
-    no_network = unshare_network()
-    if no_network:
-        log.warning(
-            "network isolation unavailable (unshare: %s); the kernel has network", no_network
-        )
-    for problem in preimport():
-        log.error("pre-import failed: %s", problem)
-    sandbox = prepare(account, connection_file, args.course_root)
-    atexit.register(_remove_private, sandbox.private)
-    cwd = Path.cwd()
-    for blocker, inside in expose(needed_paths(cwd), account, frozenset({cwd})).items():
-        log.info("%s hidden but for %s", blocker, ", ".join(map(str, inside)))
-    confine_environment(sandbox)
-    drop_privileges(account)
-    log.info("confined: user %s, %s, network %s", user, limits, no_network or "isolated")
-    return sandbox.connection_file
-
-
-def notebook_folder() -> str:
-    """The ``sys.path`` entry for the kernel's working directory (the notebook's folder).
-
-    Its absolute path, if the kernel can read it. Without a mount namespace to bring it
-    into view (a container without CAP_SYS_ADMIN), that path crosses root's 700
-    ``autograded/<student>``: ``/proc/self/cwd`` then reaches the folder without walking
-    through its parents.
-    """
-    cwd = os.getcwd()
-    return cwd if os.access(cwd, os.R_OK | os.X_OK) else "/proc/self/cwd"
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Confine this process, then run ipykernel in it."""
-    _setup_log()
-    args, kernel_args = parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        connection_file = confine(args)
-    except (SandboxError, OSError, ValueError) as error:
-        log.critical("cannot start a confined kernel: %s", error)
-        raise SystemExit(1) from None
+def run_unprivileged(limits: Limits, connection_file: str, kernel_args: list[str]) -> None:
+    """Not root: resource limits only, and ipykernel in this process."""
+    apply_rlimits(limits, per_user=False)
+    log.warning(
+        "running as uid %d, not root: resource limits only (%s); no separate user, "
+        "no namespaces, the course and the reference readable",
+        os.geteuid(),
+        limits,
+    )
     # The notebook's folder is importable (the quiz imports quiz_variant.py beside it), but
     # last, so a student's numpy.py or ipykernel/ never shadows a real module.
-    sys.path.append(notebook_folder())
-    # Imported only now: no thread may start before the network namespace is unshared.
+    sys.path.append(os.getcwd())
     from ipykernel.kernelapp import IPKernelApp
 
     IPKernelApp.launch_instance(
-        argv=["-f", str(connection_file), "--HistoryManager.hist_file=:memory:", *kernel_args]
+        argv=["-f", connection_file, "--HistoryManager.hist_file=:memory:", *kernel_args]
     )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Confine, then run ipykernel (see the module doc)."""
+    _setup_log()
+    args, kernel_args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        limits = Limits.resolve(args, os.environ)
+        if os.geteuid() != 0:
+            run_unprivileged(limits, args.connection_file, kernel_args)
+            return
+        plan = make_plan(args, kernel_args, limits)
+    except (SandboxError, OSError, ValueError) as error:
+        log.critical("cannot start a confined kernel: %s", error)
+        raise SystemExit(1) from None
+    run_as_root(plan)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""File permissions and the sandbox user, for grading as root.
+"""File permissions, the sandbox group, and per-kernel uids, for grading as root.
 
-When the grader runs as root, students' notebooks run as the unprivileged user
-``cnn-sandbox``. What keeps that user from the gradebook, the instructor's ``source/``
-and other students' work is ordinary Unix permissions, set here by the grader (as root)
-before grading:
+When the grader runs as root, each grading kernel runs as a uid of its own
+(:data:`UID_BASE` + the launcher's pid) in the group of the system user ``cnn-sandbox``,
+and, where the host has namespaces, sees nothing of the course (see
+:mod:`cnn_course.sandbox.launcher`). The modes below are defence in depth, and the only
+protection of the course where mount namespaces are missing (a container without
+CAP_SYS_ADMIN):
 
 =====================================  ======  =========================================
 path                                   mode    why
@@ -11,13 +13,12 @@ path                                   mode    why
 ``gradebook.db`` (and its journals)    600     hidden tests and everyone's scores
 ``source/``, ``submitted/``,           700     solutions; every student's submission
 ``feedback/``
-``autograded/``                        711     the kernel's working directory is below
-``autograded/<student>/``              700     only the student being graded is reachable
+``autograded/``                        711     nobody lists the graded students
+``autograded/<student>/``              700     graded work, root's alone
 =====================================  ======  =========================================
 
-The launcher then gives the sandbox user ``autograded/<student>/<assignment>`` (the
-kernel's working directory) and nothing else; :func:`protect_course` gives it back to
-the course's owner afterwards.
+Nothing of the course is ever handed to a kernel: it works in a private copy of its
+folder, so nothing has to be handed back afterwards.
 
 This module only uses the standard library: the launcher imports it as root.
 """
@@ -28,6 +29,7 @@ import logging
 import os
 import pwd
 import shutil
+import signal
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -46,6 +48,12 @@ _SECRET_FILE = 0o600
 # kernel cannot find another kernel's directory.
 _SHARED_DROPBOX = 0o1733
 PRIVATE_BASE_NAME = "cnn-grader-sandbox"
+# Kernel uids: UID_BASE + the launcher's pid, unique while the launcher lives (pid_max is
+# at most 2**22). Far above any uid useradd hands out, below 2**31 (signed-uid tools).
+UID_BASE = 1_600_000_000
+PID_LIMIT = 2**22
+# World-writable folders where a kernel without a mount namespace may leave files.
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 
 
 def is_root() -> bool:
@@ -63,8 +71,8 @@ def sandbox_account(name: str = SANDBOX_USER) -> pwd.struct_passwd | None:
 def ensure_sandbox_user(name: str = SANDBOX_USER) -> pwd.struct_passwd:
     """Create the sandbox system user (and its group) with ``useradd`` if it is missing.
 
-    The user has no home directory and no login shell; each kernel gets a fresh private
-    ``HOME`` from the launcher.
+    The user has no home directory and no login shell. Kernels run as uids of their own
+    (:func:`kernel_uid`), in this user's group; each gets a fresh private ``HOME``.
 
     Raises
     ------
@@ -100,7 +108,83 @@ def ensure_sandbox_user(name: str = SANDBOX_USER) -> pwd.struct_passwd:
     return account
 
 
-def chown_tree(top: Path, uid: int, gid: int, *, only_uid: int | None = None) -> None:
+def is_kernel_uid(uid: int) -> bool:
+    """Whether ``uid`` is in the range of per-kernel uids (:func:`kernel_uid`)."""
+    return UID_BASE <= uid < UID_BASE + PID_LIMIT
+
+
+def kernel_uid(launcher_pid: int) -> int:
+    """The uid of the kernel started by the launcher with process id ``launcher_pid``.
+
+    Unique among running kernels, since pids are; so kernels cannot signal each other, and
+    ``RLIMIT_NPROC`` counts each kernel's processes alone.
+    """
+    if not 0 < launcher_pid < PID_LIMIT:
+        raise ValueError(f"pid {launcher_pid} out of range")
+    return UID_BASE + launcher_pid
+
+
+def kill_uid(uid: int, attempts: int = 50) -> None:
+    """SIGKILL every process of ``uid``, from a forked helper that becomes that uid.
+
+    ``kill(-1, SIGKILL)`` from a process of the uid reaches exactly the processes it may
+    signal, i.e. that uid's, wherever they are (detached, in another session); repeated
+    until none is left, since one may be forking at that moment. Root only.
+    """
+    if not is_kernel_uid(uid):
+        raise ValueError(f"refusing to kill the processes of uid {uid}: not a kernel uid")
+    helper = os.fork()
+    if helper == 0:  # pragma: no cover -- child
+        try:
+            os.setgroups([])
+            os.setresuid(uid, uid, uid)
+            for _ in range(attempts):
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    os._exit(0)
+        except BaseException:  # noqa: BLE001 -- a child must never return into the caller
+            os._exit(1)
+        os._exit(2)
+    os.waitpid(helper, 0)
+
+
+def remove_owned(uid: int, folders: tuple[str, ...] = SHARED_WRITABLE) -> int:
+    """Remove what ``uid`` left directly in the shared writable ``folders``.
+
+    Without a mount namespace a kernel's ``/tmp`` is the host's. Call it only when no
+    process of ``uid`` is left (:func:`kill_uid`): entries are ``lstat``-ed, links are
+    removed, never followed, and ``shutil.rmtree`` walks by file descriptor.
+
+    Returns
+    -------
+    int
+        How many entries were removed.
+    """
+    removed = 0
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+                if info.st_uid != uid:
+                    continue
+                if stat.S_ISDIR(info.st_mode):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+                removed += 1
+            except OSError as error:
+                log.warning("cannot remove %s: %s", entry.path, error)
+    return removed
+
+
+def chown_tree(
+    top: Path, uid: int, gid: int, *, only_uid: int | None = None, kernel_uids: bool = False
+) -> None:
     """``lchown`` ``top`` and everything below it, never following symbolic links.
 
     A student can leave a symlink to, say, the gradebook in their directory; following
@@ -110,12 +194,15 @@ def chown_tree(top: Path, uid: int, gid: int, *, only_uid: int | None = None) ->
     ----------
     only_uid : int, optional
         Change only entries owned by this uid.
+    kernel_uids : bool
+        With ``only_uid``: also entries owned by any per-kernel uid.
     """
     paths = [top]
     for dirpath, dirnames, filenames in os.walk(top):
         paths.extend(Path(dirpath, name) for name in (*dirnames, *filenames))
     for path in paths:
-        if only_uid is None or os.lstat(path).st_uid == only_uid:
+        owner = os.lstat(path).st_uid
+        if only_uid is None or owner == only_uid or (kernel_uids and is_kernel_uid(owner)):
             os.lchown(path, uid, gid)
 
 
@@ -151,7 +238,11 @@ def restore_ownership(
     user: str = SANDBOX_USER,
     assignment: str | None = None,
 ) -> None:
-    """Give what the sandbox user owns under ``autograded/`` back to that folder's owner.
+    """Give what a sandbox uid owns under ``autograded/`` back to that folder's owner.
+
+    Kernels no longer own anything there (they work in private copies); this repairs a
+    course graded by an older version, which handed the working directory to
+    ``cnn-sandbox``.
 
     Parameters
     ----------
@@ -171,7 +262,9 @@ def restore_ownership(
     folders = [folder / assignment for folder in students] if assignment else students
     for folder in folders:
         if folder.is_dir() and not folder.is_symlink():
-            chown_tree(folder, owner.st_uid, owner.st_gid, only_uid=account.pw_uid)
+            chown_tree(
+                folder, owner.st_uid, owner.st_gid, only_uid=account.pw_uid, kernel_uids=True
+            )
 
 
 @contextmanager
@@ -181,7 +274,8 @@ def protect_course(
     """Make ``course_root`` safe to autograde in, for the duration of the block.
 
     As root: create the sandbox user if missing, :func:`tighten_course`, and on exit
-    :func:`restore_ownership`. Not root: nothing to do (the kernel then runs as the
+    :func:`restore_ownership` (a no-op unless an older version graded here) and remove
+    private folders of kernels that died. Not root: nothing to do (the kernel then runs as the
     grader's own user, with resource limits only).
 
     Parameters
@@ -189,8 +283,7 @@ def protect_course(
     course_root : str or Path
         The nbgrader course directory.
     student : str, optional
-        Restore only this student's folder on exit. Use it when several blocks run at
-        once on different students; without it, use one block around the whole batch.
+        Restore only this student's folder on exit.
     user : str
         The sandbox user name.
 
@@ -250,9 +343,10 @@ def _pid_alive(pid: int) -> bool:
 
 
 def sweep_private_dirs(base: Path) -> int:
-    """Remove private folders of kernels that died without cleaning up (SIGXCPU, SIGKILL).
+    """Remove private folders of launchers that died without cleaning up (SIGKILL).
 
-    Folder names start with ``k<pid>-``; a folder goes when that process is gone.
+    Folder names start with ``k<pid>-``; a folder goes when that process is gone, after
+    any process left of that launcher's kernel uid is killed.
 
     Returns
     -------
@@ -263,6 +357,8 @@ def sweep_private_dirs(base: Path) -> int:
     for entry in base.iterdir():
         pid_text = entry.name[1:].partition("-")[0]
         if entry.name.startswith("k") and pid_text.isdigit() and not _pid_alive(int(pid_text)):
+            if 0 < int(pid_text) < PID_LIMIT:
+                kill_uid(kernel_uid(int(pid_text)))
             shutil.rmtree(entry, ignore_errors=True)
             removed += 1
     return removed
@@ -288,10 +384,11 @@ def after_autograde(
     assignment: str | None = None,
     **_: object,
 ) -> None:
-    """``Autograde.post_convert_hook``: hand the graded folder back to its owner.
+    """``Autograde.post_convert_hook``: check nothing of the graded folder is a kernel's.
 
-    Only ``autograded/<student>/<assignment>``: another worker may be grading another
-    assignment of the same student right now, as its sandbox user.
+    Kernels work in private copies and never own anything in the course; this only
+    repairs folders an older version handed to the sandbox user, and only
+    ``autograded/<student>/<assignment>``.
     """
     restore_ownership(
         course_root,

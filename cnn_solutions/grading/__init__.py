@@ -1,13 +1,10 @@
-"""Diagnostic grading used by the hidden tests.
+"""Diagnostic grading: the specs of every contract function and answer, and the verdicts.
 
-In a hidden test cell::
-
-    from cnn_solutions.grading import check, check_answer
-    check("conv2d", conv2d, "stride")
-    check_answer("laplacian_response", laplacian_response)
-
-A passing check prints one line; a failing one raises :class:`GradingFailure`, whose
-message names the failed case, the first difference and the likely mistake.
+This package runs in the grader's process only, never in a student's kernel (the
+kernel gets :mod:`cnn_probe`). :func:`check` and :func:`check_answer` judge a function or
+value at hand in this process, as the probe does for an instructor validating the source
+notebook: a passing check prints one line; a failing one raises :class:`GradingFailure`,
+whose message names the failed case, the first difference and the likely mistake.
 """
 
 from __future__ import annotations
@@ -17,7 +14,6 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from cnn_solutions.grading import guard
 from cnn_solutions.grading.check import (
     MISTAKE_PREFIX,
     AnswerMistake,
@@ -25,8 +21,7 @@ from cnn_solutions.grading.check import (
     run_answer_check,
     run_check,
 )
-from cnn_solutions.grading.core import Case, FunctionSpec, Mistake
-from cnn_solutions.grading.guard import GradingFailure
+from cnn_solutions.grading.core import Case, FunctionSpec, GradingFailure, Mistake
 
 __all__ = [
     "check",
@@ -99,10 +94,4 @@ def check(name: str, fn: Callable[..., Any], aspect: str) -> None:
 
 def check_answer(name: str, value: Any) -> None:
     """Check an answer variable against the value computed by the reference."""
-    # The value becomes plain data before its spec (and expected value) is even looked up,
-    # so that none of its own methods runs while the expected value is reachable (guard.py).
-    guard.begin_check(name)
-    plain = guard.answer(value, name)
-    spec = answer_spec(name)
-    guard.report_answer_source(name, spec.expected, value)
-    print(run_answer_check(spec, plain))
+    print(run_answer_check(answer_spec(name), value))

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from cnn_probe.functions import TestFunction
 from cnn_solutions import answers
 from cnn_solutions.conv import conv2d
 from cnn_solutions.gradcheck import numerical_gradient
@@ -18,7 +19,7 @@ from cnn_solutions.grading.conv1x1 import (
     CHANNELS_NOT_SUMMED,
     ONE_CHANNEL_ADVICE,
 )
-from cnn_solutions.grading.core import Case, FunctionSpec, Mistake, matches
+from cnn_solutions.grading.core import Case, FunctionSpec, Mistake, case_rng, matches
 from cnn_solutions.grading.filters import (
     FLIPPED,
     FLIPPED_ADVICE,
@@ -45,6 +46,26 @@ NOT_CROPPED = "padding not cropped from dx"
 NOT_CROPPED_ADVICE = (
     "The forward pass padded x, so the gradient you accumulate lives on the padded input: "
     "return dx_padded[:, p:p+H, p:p+W], the part that belongs to the real x."
+)
+CROPPED_EMPTY = "padding cropped with p:-p, which is empty when padding is 0"
+CROPPED_EMPTY_ADVICE = (
+    "With padding 0, dx_padded[:, p:-p, p:-p] is dx_padded[:, 0:0, 0:0], an empty array: "
+    "crop with dx_padded[:, p:p+H, p:p+W] (H, W from x.shape), which works for every p."
+)
+AVERAGED_OVER_BATCH = "dw and db averaged over the batch instead of summed"
+AVERAGED_OVER_BATCH_ADVICE = (
+    "The loss adds up the examples' contributions, so the weights' gradients add up too: "
+    "sum over the batch (and over positions); do not divide by N."
+)
+DW_ROTATED = "dw rotated by 180 degrees"
+DW_ROTATED_ADVICE = (
+    "The forward pass is a cross-correlation, so dw[a, b] = sum of x_padded[i*s+a, j*s+b] * "
+    "dout[i, j]: no flip. (Only dx involves the kernel turned around.)"
+)
+BIAS_EVERY_PRODUCT = "bias added to every product instead of once per output"
+BIAS_EVERY_PRODUCT_ADVICE = (
+    "Add b[k] once to each output value, after summing the kh*kw*C_in products: "
+    "out[n, i, j, k] = sum(window * w[..., k]) + b[k]."
 )
 DB_NOT_SUMMED = "db not summed over the batch"
 DB_NOT_SUMMED_ADVICE = (
@@ -134,7 +155,7 @@ def _conv_args(rng: np.random.Generator, combo: tuple, bias: bool, integer: bool
 
 def _forward_cases(seed: int, combos: list[tuple], bias: bool, integer: bool = False):
     """conv_forward cases from (N, H, W, C_in, kh, kw, C_out, stride, padding) tuples."""
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     cases = []
     for combo in combos:
         label, x, w, b, stride, padding = _conv_args(rng, combo, bias, integer)
@@ -145,7 +166,7 @@ def _forward_cases(seed: int, combos: list[tuple], bias: bool, integer: bool = F
 
 def _backward_cases(seed: int, combos: list[tuple]) -> list[Case]:
     """conv_backward cases: a random upstream gradient and the forward cache."""
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     cases = []
     for combo in combos:
         label, x, w, b, stride, padding = _conv_args(rng, combo, bias=True)
@@ -287,7 +308,13 @@ conv_forward_spec = FunctionSpec(
         ),
         "stride_padding": lambda: _forward_cases(
             53,
-            [(1, 4, 4, 1, 3, 3, 1, 1, 1), (2, 5, 5, 2, 3, 3, 2, 2, 0), (1, 5, 4, 2, 3, 2, 2, 2, 1)],
+            [
+                (1, 4, 4, 1, 3, 3, 1, 1, 1),
+                (2, 5, 5, 2, 3, 3, 2, 2, 0),
+                (1, 5, 4, 2, 3, 2, 2, 2, 1),
+                # does not tile: (6 - 3) and (5 - 2) are odd, the last row and column stay out
+                (1, 6, 5, 2, 3, 2, 2, 2, 0),
+            ],
             bias=True,
         ),
         "integer": lambda: _forward_cases(54, [(1, 4, 4, 2, 2, 2, 2, 1, 0)], False, True),
@@ -303,6 +330,13 @@ conv_forward_spec = FunctionSpec(
             BIAS_PER_CHANNEL,
             BIAS_PER_CHANNEL_ADVICE,
             _forward_model(lambda x, w, b, s, p: _out(x, w, np.asarray(b) * np.shape(x)[3], s, p)),
+        ),
+        Mistake(
+            BIAS_EVERY_PRODUCT,
+            BIAS_EVERY_PRODUCT_ADVICE,
+            _forward_model(
+                lambda x, w, b, s, p: _out(x, w, np.asarray(b) * np.prod(np.shape(w)[:3]), s, p)
+            ),
         ),
         Mistake(
             CHANNELS_NOT_SUMMED, ONE_CHANNEL_ADVICE, _forward_model(_one_in_channel(slice(0, 1)))
@@ -425,6 +459,20 @@ def _dx_not_cropped(dout, cache):
     return conv_backward(dout, (xp, w, b, stride, 0))[0]
 
 
+def _dx_cropped_empty(dout, cache):
+    x, w, b, stride, padding = cache
+    xp = np.pad(np.asarray(x, dtype=np.float64), [(0, 0), (padding,) * 2, (padding,) * 2, (0, 0)])
+    dxp = conv_backward(dout, (xp, w, b, stride, 0))[0]
+    return dxp[:, padding:-padding, padding:-padding]
+
+
+def _averaged_over_batch(part: int):
+    def model(dout, cache):
+        return conv_backward(dout, cache)[part] / np.shape(dout)[0]
+
+    return model
+
+
 def _dx_flipped(dout, cache):
     x, w, b, stride, padding = cache
     return conv_backward(dout, (x, np.asarray(w)[::-1, ::-1], b, stride, padding))[0]
@@ -469,6 +517,17 @@ conv_backward_spec = FunctionSpec(
             _backward_variant(dx=lambda d, c: _loop_backward(d, c, assign="each_k")[0]),
         ),
         Mistake(NOT_CROPPED, NOT_CROPPED_ADVICE, _backward_variant(dx=_dx_not_cropped)),
+        Mistake(CROPPED_EMPTY, CROPPED_EMPTY_ADVICE, _backward_variant(dx=_dx_cropped_empty)),
+        Mistake(
+            AVERAGED_OVER_BATCH,
+            AVERAGED_OVER_BATCH_ADVICE,
+            _backward_variant(dw=_averaged_over_batch(1), db=_averaged_over_batch(2)),
+        ),
+        Mistake(
+            DW_ROTATED,
+            DW_ROTATED_ADVICE,
+            _backward_variant(dw=lambda d, c: conv_backward(d, c)[1][::-1, ::-1]),
+        ),
         Mistake(
             DB_NOT_SUMMED,
             DB_NOT_SUMMED_ADVICE,
@@ -517,7 +576,7 @@ conv_backward_spec = FunctionSpec(
 
 
 def _gap_cases(seed: int, shapes: list[tuple[int, ...]], integer: bool = False) -> list[Case]:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     cases = []
     for shape in shapes:
         x = rng.integers(0, 10, size=shape) if integer else _ints(rng, *shape)
@@ -527,7 +586,7 @@ def _gap_cases(seed: int, shapes: list[tuple[int, ...]], integer: bool = False) 
 
 
 def _gap_back_cases(seed: int, shapes: list[tuple[int, int, int, int]]) -> list[Case]:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     return [Case(f"x_shape {shape}", (_ints(rng, shape[0], shape[3]), shape)) for shape in shapes]
 
 
@@ -605,7 +664,7 @@ gap_backward_spec = FunctionSpec(
 
 def _pool_cases(seed: int, combos: list[tuple], overlap: bool = False) -> list[tuple]:
     """(label, x, size, stride) from (N, H, W, C, size, stride) tuples."""
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     made = []
     for n, h, w, c, size, stride in combos:
         x = _distinct(rng, (n, h, w, c), overlap_at=stride if overlap else 0)
@@ -623,7 +682,7 @@ def _maxpool_forward_cases(seed: int, combos: list[tuple], overlap: bool = False
 def _maxpool_backward_cases(
     seed: int, combos: list[tuple], overlap: bool = False, integer: bool = False
 ) -> list[Case]:
-    rng = np.random.default_rng(seed + 1000)
+    rng = case_rng(seed + 1000)
     cases = []
     for label, x, size, stride in _pool_cases(seed, combos, overlap):
         if integer:
@@ -678,7 +737,7 @@ maxpool_forward_spec = FunctionSpec(
     suites={
         "basic": lambda: _maxpool_forward_cases(80, [(1, 4, 4, 1, 2, 2), (1, 4, 6, 2, 2, 2)]),
         "overlap": lambda: _maxpool_forward_cases(
-            81, [(1, 5, 5, 1, 3, 2), (1, 3, 4, 2, 2, 1)], overlap=True
+            81, [(1, 7, 6, 1, 3, 2), (1, 3, 4, 2, 2, 1)], overlap=True
         ),
         "batch": lambda: _maxpool_forward_cases(82, [(2, 5, 5, 3, 2, 2), (3, 6, 4, 2, 3, 3)]),
         "errors": lambda: [
@@ -738,6 +797,12 @@ def _loop_pool_backward(dout, cache, how: str):
         rows, cols = slice(i * stride, i * stride + size), slice(j * stride, j * stride + size)
         window = xa[n, rows, cols, c]
         r, q = divmod(int(np.argmax(window)), size)
+        if how == "step_size":  # windows placed by the window size, not the stride
+            rows, cols = slice(i * size, i * size + size), slice(j * size, j * size + size)
+            window = xa[n, rows, cols, c]
+            r, q = divmod(int(np.argmax(window)), window.shape[1])
+            dx[n, i * size + r, j * size + q, c] += g[n, i, j, c]
+            continue
         if how == "transposed":
             r, q = q, r
         if how == "assign":
@@ -788,6 +853,12 @@ maxpool_backward_spec = FunctionSpec(
             _pool_backward_model("transposed"),
         ),
         Mistake(
+            STRIDE_IGNORED,
+            "Window (i, j) starts at row i*stride and column j*stride, as in the forward "
+            "pass; with overlapping windows (stride < size) i*size puts them in the wrong place.",
+            _pool_backward_model("step_size"),
+        ),
+        Mistake(
             TRUNCATION,
             TRUNCATION_ADVICE,
             _integer_only(
@@ -806,19 +877,19 @@ def _gradient_case(label: str, f, shown: str, x, dout, **kwargs) -> Case:
 
 
 def _basic_gradient_cases() -> list[Case]:
-    rng = np.random.default_rng(100)
+    rng = case_rng(100)
     x = rng.normal(size=(2, 3)).round(3)
     return [
         _gradient_case(
             "elementwise f, dout all ones",
-            lambda x: 3 * np.tanh(x),
+            TestFunction("scaled_tanh", [3.0]),
             "a function computing 3 * np.tanh(x)",
             x,
             np.ones((2, 3)),
         ),
         _gradient_case(
             "f(x) = x ** 2, dout all ones",
-            lambda x: x**2,
+            TestFunction("power", [2]),
             "a function computing x ** 2",
             np.array([1.0, -2.0, 0.5, 3.0]),
             np.ones(4),
@@ -827,19 +898,19 @@ def _basic_gradient_cases() -> list[Case]:
 
 
 def _dout_gradient_cases() -> list[Case]:
-    rng = np.random.default_rng(101)
+    rng = case_rng(101)
     a = rng.normal(size=(3, 4)).round(3)
     return [
         _gradient_case(
             "elementwise f, random dout",
-            lambda x: 3 * np.tanh(x),
+            TestFunction("scaled_tanh", [3.0]),
             "a function computing 3 * np.tanh(x)",
             rng.normal(size=(2, 3)).round(3),
             _ints(rng, 2, 3),
         ),
         _gradient_case(
             "f(x) = np.tanh(x @ A) with a fixed 3x4 A, output 2x4",
-            lambda x: np.tanh(x @ a),
+            TestFunction("tanh_matmul", [a]),
             f"a function computing np.tanh(x @ A) with A = {a.tolist()}",
             rng.normal(size=(2, 3)).round(3),
             _ints(rng, 2, 4),
@@ -847,24 +918,24 @@ def _dout_gradient_cases() -> list[Case]:
     ]
 
 
-def _conv_gradient_cases() -> list[Case]:
-    rng = np.random.default_rng(102)
-    w = _ints(rng, 2, 2, 2, 2)
-    b = _ints(rng, 2)
-    x = _ints(rng, 1, 3, 3, 2)
+def _layer_gradient_cases() -> list[Case]:
+    rng = case_rng(102)
+    w = _ints(rng, 18, 4)
+    b = _ints(rng, 4)
+    m = _ints(rng, 2, 2, 3)
     return [
         _gradient_case(
-            "f = a conv layer's forward pass, x of shape (1, 3, 3, 2)",
-            lambda x: conv_forward(x, w, b)[0],
-            f"a function computing conv_forward(x, w, b)[0] with fixed w of shape {w.shape}"
-            f" and b = {b.tolist()}",
-            x,
-            _ints(rng, 1, 2, 2, 2),
+            "f = a dense layer on a flattened batch, x of shape (1, 3, 3, 2)",
+            TestFunction("dense", [w, b]),
+            f"a function computing x.reshape(len(x), -1) @ W + b with a fixed W of shape "
+            f"{w.shape} and b = {b.tolist()}",
+            _ints(rng, 1, 3, 3, 2),
+            _ints(rng, 1, 4),
         ),
         _gradient_case(
-            "f = global average pooling, x of shape (2, 2, 2, 3)",
-            gap_forward,
-            "a function computing x.mean(axis=(1, 2)), global average pooling",
+            "f = a weighted sum over H and W, x of shape (2, 2, 2, 3)",
+            TestFunction("weighted_spatial_sum", [m]),
+            "a function computing (x * M).sum(axis=(1, 2)) with a fixed M of shape (2, 2, 3)",
             _ints(rng, 2, 2, 2, 3),
             _ints(rng, 2, 3),
         ),
@@ -875,7 +946,7 @@ def _step_gradient_cases() -> list[Case]:
     return [
         _gradient_case(
             "a coarse step h=0.1 on f(x) = x ** 3",
-            lambda x: x**3,
+            TestFunction("power", [3]),
             "a function computing x ** 3",
             np.array([0.5, -1.0, 2.0]),
             np.array([1.0, 2.0, -1.0]),
@@ -888,7 +959,7 @@ def _integer_gradient_cases() -> list[Case]:
     return [
         _gradient_case(
             "integer x, f(x) = 0.5 * x ** 2 + 2.5 * x",
-            lambda x: 0.5 * x**2 + 2.5 * x,
+            TestFunction("quadratic", [0.5, 2.5]),
             "a function computing 0.5 * x ** 2 + 2.5 * x",
             np.array([[1, -2, 3], [0, 2, -3]]),
             np.ones((2, 3)),
@@ -953,7 +1024,7 @@ numerical_gradient_spec = FunctionSpec(
     suites={
         "basic": _basic_gradient_cases,
         "dout": _dout_gradient_cases,
-        "layers": _conv_gradient_cases,
+        "layers": _layer_gradient_cases,
         "step": _step_gradient_cases,
         "integer": _integer_gradient_cases,
     },
@@ -1024,6 +1095,7 @@ def _dF(x: np.ndarray) -> np.ndarray:
     return conv2d(x, np.ones((2, 2))) / WINDOWS
 
 
+SHEET_SLIP = "the worked answer sheet's slip"
 MEAN_SCALE = "the 1/4 of the mean missing"
 MEAN_SCALE_ADVICE = (
     "y is the MEAN of the four outputs, so dy/dout = 1/4 for each of them; "
@@ -1039,6 +1111,13 @@ ANSWERS = (
             AnswerMistake(FLIPPED, FLIPPED_ADVICE, conv2d(X, F[::-1, ::-1])),
             AnswerMistake(TRANSPOSED, TRANSPOSED_ADVICE, conv2d(X, F.T)),
             AnswerMistake(TRANSPOSED, TRANSPOSED_ADVICE, conv2d(X, F).T),
+            AnswerMistake(
+                SHEET_SLIP,
+                "Two entries are sums added up wrong (the worked answer sheet's slip): "
+                "O[0, 1] = 3*5 + 1*1 + (-2)*5 = 6 and O[1, 0] = 3*1 + 1*5 + (-2)*(-1) = 10; "
+                "add each window's four products again.",
+                np.array([[10.0, 3.0], [9.0, 18.0]]),
+            ),
         ),
     ),
     AnswerSpec(
@@ -1052,6 +1131,12 @@ ANSWERS = (
                 float(answers.example_output.sum()),
             ),
             AnswerMistake(FLIPPED, FLIPPED_ADVICE, float(conv2d(X, F[::-1, ::-1]).mean())),
+            AnswerMistake(
+                SHEET_SLIP,
+                "10 is the mean of the answer sheet's O = [[10, 3], [9, 18]], whose O[0, 1] "
+                "and O[1, 0] are added up wrong: the mean step is right, recompute O first.",
+                10.0,
+            ),
         ),
     ),
     AnswerSpec(

@@ -1,28 +1,36 @@
-"""Checks used by hidden test cells: one aspect of one function, or one answer."""
+"""Verdicts: one aspect of one function from its call records, or one answer's value.
+
+:func:`judge_function` and :func:`judge_answer` are what the course's ``JudgeResults``
+preprocessor calls with the data a kernel sent. :func:`run_check` and
+:func:`run_answer_check` do the same for a function or value at hand, in this process
+(an instructor validating the source notebook; the test suite): the function is called
+through the probe's own code and its records encoded and decoded as a kernel's would be,
+so both ways judge alike.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cnn_solutions.grading import guard
+from cnn_probe import call as probe_call
+from cnn_probe import wire
 from cnn_solutions.grading.core import (
-    CALL_SECONDS,
     Call,
     Case,
     FunctionSpec,
-    StudentTimeout,
-    call_student,
+    GradingFailure,
+    cases_for,
     compare,
     describe_case,
     labelled,
     matches,
     reference_result,
     show,
-    timed_out_before,
 )
-from cnn_solutions.grading.guard import GradingFailure
+from cnn_solutions.grading.crashes import crash_causes
 
 MISTAKE_PREFIX = "Likely mistake:"
 
@@ -57,19 +65,22 @@ class Verdict:
 
 
 def mistake_lines(found: tuple[tuple[str, str], ...]) -> list[str]:
-    return [f"  {MISTAKE_PREFIX} {name}. {advice}" for name, advice in found]
+    """One "Likely mistake" line; when several mistakes give this very result, one line
+    that says so ("one of ..."), then each one's advice: never two contradictory names."""
+    if len(found) <= 1:
+        return [f"  {MISTAKE_PREFIX} {name}. {advice}" for name, advice in found]
+    names = " or ".join(name for name, _ in found)
+    lines = [f"  {MISTAKE_PREFIX} one of: {names} (each gives exactly this result here)."]
+    return lines + [f"    If {name}: {advice}" for name, advice in found]
 
 
 def _captured_lines(call: Call) -> list[str]:
     lines = []
-    if call.captured.warnings:
+    if call.warnings:
+        lines.append("  Your code warned (ignored for grading): " + "; ".join(call.warnings[:3]))
+    if call.stderr.strip():
         lines.append(
-            "  Your code warned (ignored for grading): " + "; ".join(call.captured.warnings[:3])
-        )
-    if call.captured.stderr.strip():
-        lines.append(
-            "  Your code wrote to stderr (ignored for grading): "
-            + call.captured.stderr.strip()[:300]
+            "  Your code wrote to stderr (ignored for grading): " + call.stderr.strip()[:300]
         )
     return lines
 
@@ -113,19 +124,22 @@ def _check_shape_of_parts(spec: FunctionSpec, got: Any) -> str | None:
     return None
 
 
-def _judge(spec: FunctionSpec, fn: Callable[..., Any], case: Case) -> Verdict | None:
-    if timed_out_before(fn):
-        problem = f"did not finish within {CALL_SECONDS:g} s in an earlier check; not run again"
-        return Verdict(problem, Call())
-    call = call_student(fn, case, spec.params)
+def _judge(spec: FunctionSpec, case: Case, call: Call) -> Verdict | None:
+    if call.skipped is not None:
+        return Verdict(f"not run: {call.skipped}", call)
+    if call.timeout is not None:
+        return Verdict(
+            f"did not finish within {call.timeout:g} s of CPU time on these small inputs: "
+            "is there an endless loop?",
+            call,
+        )
     if case.raises is not None:
         return _judge_raise(case, call)
     if call.error is not None:
-        if isinstance(call.error, StudentTimeout):
-            return Verdict(call.error_text, call)
-        if isinstance(call.error, NotImplementedError):
+        if call.error.is_a(NotImplementedError):
             return Verdict("not implemented yet (it raises NotImplementedError)", call)
-        return Verdict("raised an error:\n" + _indent(call.error_text, 6), call)
+        found = crash_causes(spec, case, call.error)
+        return Verdict("raised an error:\n" + _indent(call.error.where, 6), call, mistakes=found)
     if call.modified:
         names = ", ".join(call.modified)
         return Verdict(f"changed its input {names} in place; work on a copy instead", call)
@@ -153,9 +167,9 @@ def _judge_raise(case: Case, call: Call) -> Verdict | None:
         return Verdict(
             f"should raise {wanted} ({case.label}), but returned {show(call.result)}", call
         )
-    if not isinstance(call.error, case.raises):
-        return Verdict(f"should raise {wanted} ({case.label}), but raised {call.error_text}", call)
-    if not str(call.error).strip():
+    if not call.error.is_a(case.raises):
+        return Verdict(f"should raise {wanted} ({case.label}), but raised {call.error.where}", call)
+    if not call.error.message.strip():
         return Verdict(f"raised {wanted} without a message; say what is wrong", call)
     return None
 
@@ -181,28 +195,56 @@ def _report(
     return "\n".join(lines)
 
 
-def run_check(spec: FunctionSpec, fn: Callable[..., Any], aspect: str) -> str:
-    """Run every case of ``aspect``; return a one-line summary or raise GradingFailure."""
-    if aspect not in spec.suites:
-        raise KeyError(f"{spec.name} has no aspect {aspect!r}; known: {', '.join(spec.suites)}")
-    if not callable(fn):
-        raise GradingFailure(f"✗ {spec.name} · {aspect}: `{spec.name}` is not a function")
-    guard.begin_check(f"{spec.name} · {aspect}", fn, spec.name)  # restores what was tampered
-    cases = spec.suites[aspect]()
-    for number, case in enumerate(cases, start=1):
-        verdict = _judge(spec, fn, case)
+def encode_cases(cases: Sequence[Case]) -> str:
+    """The cases' inputs as the probe receives them (JSON of :mod:`cnn_probe.wire` data)."""
+    return json.dumps(wire.encode([(case.args, case.kwargs) for case in cases]))
+
+
+def judge_function(spec: FunctionSpec, aspect: str, cases: Sequence[Case], records: Any) -> str:
+    """Judge the kernel's records of one aspect's cases; return a summary or raise.
+
+    Raises
+    ------
+    GradingFailure
+        For the first case that failed, or records that are not one per case of the
+        documented form.
+    """
+    title = f"{spec.name} · {aspect}"
+    if type(records) is not list or len(records) != len(cases):
+        raise GradingFailure(f"✗ {title}: the results sent do not match the cases")
+    for number, (case, record) in enumerate(zip(cases, records, strict=True), start=1):
+        try:
+            call = Call.from_record(record, spec.params, case)
+        except (wire.WireError, ValueError) as error:
+            raise GradingFailure(f"✗ {title}: case {number}: malformed result ({error})") from None
+        verdict = _judge(spec, case, call)
         if verdict is not None:
             raise GradingFailure(_report(spec, aspect, number, len(cases), case, verdict))
-    guard.end_check(f"{spec.name} · {aspect}")  # a pass only counts on untouched state
-    return f"✓ {spec.name} · {aspect}: all {len(cases)} cases match the reference"
+    return f"✓ {title}: all {len(cases)} cases match the reference"
 
 
-def run_answer_check(spec: AnswerSpec, value: Any) -> str:
-    """Compare an answer variable with the reference; return a summary or raise."""
-    guard.begin_check(spec.name)
+def probe_here(fn: Callable[..., Any], cases: Sequence[Case]) -> list[dict[str, Any]]:
+    """Call ``fn`` on each case through the probe's code, in this process; the records
+    go through the wire format both ways, as a kernel's would."""
+    inputs = wire.decode(json.loads(encode_cases(cases)))
+    records = [probe_call.call(fn, args, kwargs) for args, kwargs in inputs]
+    return json.loads(json.dumps(records))
+
+
+def run_check(
+    spec: FunctionSpec, fn: Callable[..., Any], aspect: str, submission_seed: int | None = None
+) -> str:
+    """Run every case of ``aspect`` on ``fn`` here; return a summary or raise GradingFailure."""
+    cases = cases_for(spec, aspect, submission_seed)
+    if not callable(fn):
+        raise GradingFailure(f"✗ {spec.name} · {aspect}: `{spec.name}` is not a function")
+    return judge_function(spec, aspect, cases, probe_here(fn, cases))
+
+
+def judge_answer(spec: AnswerSpec, value: Any) -> str:
+    """Compare an answer (plain data, as decoded) with the reference; summary or raise."""
     problem = compare(spec.expected, value)
     if problem is None:
-        guard.end_check(spec.name)
         return f"✓ {spec.name}: correct"
     found = tuple((m.name, m.advice) for m in spec.mistakes if matches(m.value, value))
     lines = [
@@ -212,3 +254,8 @@ def run_answer_check(spec: AnswerSpec, value: Any) -> str:
         *mistake_lines(found),
     ]
     raise GradingFailure("\n".join(lines))
+
+
+def run_answer_check(spec: AnswerSpec, value: Any) -> str:
+    """:func:`judge_answer` on a value at hand, after the wire format's round trip."""
+    return judge_answer(spec, wire.decode(json.loads(json.dumps(wire.encode(value)))))

@@ -1,32 +1,40 @@
-"""The grading engine: run a student's function on cases, compare, explain.
+"""The grading engine: judge what a student's function returned on cases, and explain.
 
-A check runs every case of one *aspect* of one function (basic values, padding,
-stride, ...). The first case whose result differs from the reference fails the check with
-a :class:`GradingFailure`, whose message shows the inputs, expected against got, the first
+A check covers one *aspect* of one function (basic values, padding, stride, ...). The
+student's function runs elsewhere: in the student's kernel, through :mod:`cnn_probe`,
+which sends back one plain-data record per case (:mod:`cnn_probe.call`). Here, in the
+grader's own process, each record becomes a :class:`Call` and is compared with the
+reference. The first case whose result differs fails the check with a
+:class:`GradingFailure`, whose message shows the inputs, expected against got, the first
 position that differs and, where a known mistake reproduces the student's result exactly,
-the mistake by name. nbgrader sees the failure as an error in the test cell (0 points for
-that cell); IPython shows only the message, never the grader's source.
+the mistake by name.
+
+The cases' random inputs depend on a per-submission seed (:func:`cases_for`), so answers
+looked up from an earlier submission's feedback do not fit a new one, while grading the
+same submission again gives the same cases.
 """
 
 from __future__ import annotations
 
-import contextlib
+import contextvars
 import copy
-import signal
-import threading
-import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from cnn_solutions.grading import guard
-from cnn_solutions.grading.isolation import Captured, quiet
+from cnn_probe import wire
 
-# Every case is small: a correct plain-loop solution needs milliseconds, so a call that
-# runs for seconds is stuck, and the cell timeout need not be reached.
-CALL_SECONDS = 5.0
+
+class GradingFailure(AssertionError):
+    """A check failed; ``report`` is the message the student sees."""
+
+    def __init__(self, report: str) -> None:
+        super().__init__(report)
+        self.report = report
+
+
 RTOL = 1e-6
 ATOL = 1e-8
 MAX_SHOWN_ELEMENTS = 49
@@ -74,15 +82,225 @@ class FunctionSpec:
     parts: tuple[str, ...] = ()  # names of a tuple result's items, e.g. ("dx", "dw", "db")
 
 
+@dataclass(frozen=True)
+class StudentError:
+    """An exception the student's code raised, as the kernel described it."""
+
+    name: str
+    classes: tuple[str, ...]  # the names of its class and base classes
+    message: str
+    where: str
+
+    def is_a(self, kind: type[BaseException]) -> bool:
+        return kind.__name__ in self.classes
+
+    def is_a_named(self, name: str) -> bool:
+        return name in self.classes
+
+
 @dataclass
 class Call:
-    """The outcome of calling student code once."""
+    """The outcome of calling student code once, decoded from the kernel's record."""
 
     result: Any = None
-    error: BaseException | None = None
-    error_text: str = ""
-    captured: Captured = field(default_factory=Captured)
+    error: StudentError | None = None
+    timeout: float | None = None
+    skipped: str | None = None
     modified: list[str] = field(default_factory=list)
+    stdout: str = ""
+    stderr: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_record(cls, record: Any, params: Sequence[str], case: Case) -> Call:
+        """Check and decode one record (untrusted data; see :mod:`cnn_probe.call`).
+
+        Raises
+        ------
+        cnn_probe.wire.WireError
+            If the record is not of the documented form.
+        """
+        if type(record) is not dict:
+            raise wire.WireError("a call record must be an object")
+        call = cls()
+        outcomes = [key for key in ("result", "error", "timeout", "skipped") if key in record]
+        if len(outcomes) != 1:
+            raise wire.WireError("a call record needs exactly one outcome")
+        if "result" in record:
+            call.result = wire.decode(record["result"])
+        elif "error" in record:
+            call.error = _student_error(record["error"])
+        elif "timeout" in record:
+            call.timeout = _positive(record["timeout"])
+        else:
+            call.skipped = _text(record["skipped"])
+        names = list(params[: len(case.args)])
+        for where in record.get("modified", []):
+            if type(where) is int and 0 <= where < len(names):
+                call.modified.append(names[where])
+            elif type(where) is str and where in case.kwargs:
+                call.modified.append(where)
+            else:
+                raise wire.WireError("a modified argument that the case does not have")
+        output = record.get("output", {})
+        if type(output) is not dict:
+            raise wire.WireError("malformed output")
+        call.stdout = _text(output.get("stdout", ""))
+        call.stderr = _text(output.get("stderr", ""))
+        warned = output.get("warnings", [])
+        if type(warned) is not list:
+            raise wire.WireError("malformed warnings")
+        call.warnings = [_text(w) for w in warned[:3]]
+        return call
+
+
+def _text(value: Any, limit: int = 4000) -> str:
+    if type(value) is not str:
+        raise wire.WireError("expected text")
+    return value[:limit]
+
+
+def _positive(value: Any) -> float:
+    if type(value) not in (int, float) or not 0 < value < 1e6:
+        raise wire.WireError("expected a positive number")
+    return float(value)
+
+
+def _student_error(data: Any) -> StudentError:
+    if type(data) is not dict or type(data.get("mro")) is not list:
+        raise wire.WireError("malformed error")
+    return StudentError(
+        name=_text(data.get("type"), 200),
+        classes=tuple(_text(name, 200) for name in data["mro"][:64]),
+        message=_text(data.get("message", "")),
+        where=_text(data.get("where", "")),
+    )
+
+
+# --- cases -----------------------------------------------------------------------------
+
+_submission_seed: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "submission_seed", default=None
+)
+
+
+def case_rng(seed: int) -> np.random.Generator:
+    """The random generator for a suite's cases: ``seed``, mixed with the submission's.
+
+    Outside autograding (no submission seed) the cases are the suite's fixed ones.
+    """
+    submission = _submission_seed.get()
+    return np.random.default_rng(seed if submission is None else [seed, submission])
+
+
+# How many draws a submission may need before its cases tell the mistakes apart as well
+# as the fixed ones do. A draw fails rarely (a 2x2 kernel with equal diagonal values: its
+# flip equals its transpose), so 16 draws in a row practically never all fail; if they do,
+# the submission gets the fixed cases.
+MAX_DRAWS = 16
+# For each mistake model the cases catch (by index in ``spec.mistakes``), the names feedback
+# would give a student whose code returns exactly that model's results: the names found on
+# the first case that catches it, where the check stops.
+_Profile = dict[int, frozenset[str]]
+_GOLDEN = 0x9E3779B97F4A7C15  # an odd constant: attempt k shifts the seed by k * _GOLDEN
+
+
+def cases_for(spec: FunctionSpec, aspect: str, submission_seed: int | None = None) -> list[Case]:
+    """The cases of one aspect, for one submission (``None``: the fixed ones).
+
+    A submission's cases are drawn again (deterministically: the same seed gives the same
+    cases) until they are as telling as the fixed ones: every mistake the fixed cases catch
+    is caught, and every two mistakes they tell apart give different results. A random
+    draw could otherwise let a mistake keep its points, or name two mistakes where the
+    fixed cases name one.
+    """
+    if aspect not in spec.suites:
+        raise KeyError(f"{spec.name} has no aspect {aspect!r}; known: {', '.join(spec.suites)}")
+    if submission_seed is None:
+        return _draw(spec, aspect, None)
+    # The grader asks twice per submission (planning the calls, judging them): keep the
+    # last few answers. Cases are copied out, so nothing can change the kept ones.
+    key = (id(spec), aspect, submission_seed)
+    if key not in _drawn:
+        _drawn[key] = (spec, _telling_draw(spec, aspect, submission_seed))
+        while len(_drawn) > _KEPT:
+            del _drawn[next(iter(_drawn))]
+    return copy.deepcopy(_drawn[key][1])
+
+
+_KEPT = 256
+_drawn: dict[tuple[int, str, int], tuple[FunctionSpec, list[Case]]] = {}
+_fixed_profiles: dict[tuple[int, str], tuple[FunctionSpec, _Profile]] = {}
+
+
+def _telling_draw(spec: FunctionSpec, aspect: str, submission_seed: int) -> list[Case]:
+    key = (id(spec), aspect)
+    if key not in _fixed_profiles:  # the spec is kept with it, so its id stays its own
+        _fixed_profiles[key] = (spec, _profile(spec, _draw(spec, aspect, None)))
+    wanted = _fixed_profiles[key][1]
+    for attempt in range(MAX_DRAWS):
+        cases = _draw(spec, aspect, (submission_seed + attempt * _GOLDEN) % 2**64)
+        if _as_telling(_profile(spec, cases), wanted):
+            return cases
+    return _draw(spec, aspect, None)
+
+
+def _draw(spec: FunctionSpec, aspect: str, submission_seed: int | None) -> list[Case]:
+    token = _submission_seed.set(submission_seed)
+    try:
+        return spec.suites[aspect]()
+    finally:
+        _submission_seed.reset(token)
+
+
+_NONE = object()
+
+
+def _profile(spec: FunctionSpec, cases: list[Case]) -> _Profile:
+    profile: _Profile = {}
+    for case in cases:
+        for i, names in _case_profile(spec, case).items():
+            profile.setdefault(i, names)
+    return profile
+
+
+def _case_profile(spec: FunctionSpec, case: Case) -> dict[int, frozenset[str]]:
+    try:
+        expected = reference_result(spec.reference, case) if case.raises is None else _NONE
+    except Exception:  # noqa: BLE001 -- a case the reference rejects is judged elsewhere
+        expected = _NONE
+    if expected is _NONE:
+        return {}
+    results = {}
+    for i, mistake in enumerate(spec.mistakes):
+        try:
+            results[i] = _parts(spec, reference_result(mistake.model, case))
+        except Exception:  # noqa: BLE001 -- a model that cannot run here catches nothing
+            continue
+    want = _parts(spec, expected)
+    named = {}
+    for i, parts in results.items():
+        wrong = [k for k, part in enumerate(parts) if not matches(want[k], part)]
+        if wrong:
+            named[i] = frozenset(
+                spec.mistakes[j].name
+                for j, other in results.items()
+                if all(matches(other[k], parts[k]) for k in wrong)
+            )
+    return named
+
+
+def _parts(spec: FunctionSpec, value: Any) -> tuple:
+    if not spec.parts:
+        return (value,)
+    if not isinstance(value, tuple | list) or len(value) != len(spec.parts):
+        raise ValueError("not one value per part")
+    return tuple(value)
+
+
+def _as_telling(profile: _Profile, wanted: _Profile) -> bool:
+    """Whether every model ``wanted`` catches is caught and named with no more company."""
+    return all(i in profile and profile[i] <= names for i, names in wanted.items())
 
 
 # --- showing values ------------------------------------------------------------------
@@ -140,7 +358,7 @@ def describe_case(spec: FunctionSpec, case: Case) -> str:
     return "\n".join(lines)
 
 
-# --- calling student code ------------------------------------------------------------
+# --- reference values ---------------------------------------------------------------
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -151,95 +369,12 @@ def _same(a: Any, b: Any) -> bool:
             return False
     if isinstance(a, tuple | list) and isinstance(b, tuple | list):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if type(a) is not type(b):  # never let a student type's __eq__ decide (guard.py)
+    if type(a) is not type(b):
         return False
     try:
         return bool(a == b)
     except Exception:
         return False
-
-
-def _student_frames(error: BaseException) -> str:
-    """The part of a traceback that lies in the student's own code."""
-    frames = [
-        frame
-        for frame in traceback.extract_tb(error.__traceback__)
-        if "cnn_solutions" not in frame.filename
-    ]
-    lines = traceback.format_list(frames[-3:])
-    lines += traceback.format_exception_only(type(error), error)
-    return "".join(lines).rstrip()
-
-
-class StudentTimeout(BaseException):
-    """Raised inside student code that runs too long (BaseException: ``except Exception``
-    in the student's code must not swallow it)."""
-
-
-@contextlib.contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt the block after ``seconds`` of wall time (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: Any) -> None:
-        if guard.in_profile_hook(frame):
-            # Raising inside the hook would unset it, a false tampering report: raise in
-            # the student's code instead, a millisecond later.
-            signal.setitimer(signal.ITIMER_REAL, 0.001)
-            return
-        raise StudentTimeout(f"did not finish within {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-# Functions that already ran out of time: later checks fail them at once, so a looping
-# function costs one time limit, not one per graded cell (bounded grading time).
-_timed_out: dict[int, Any] = {}
-
-
-def timed_out_before(fn: Callable[..., Any]) -> bool:
-    code = guard.code_of(fn)
-    return code is not None and _timed_out.get(id(code)) is code
-
-
-def call_student(fn: Callable[..., Any], case: Case, params: Sequence[str]) -> Call:
-    """Call ``fn`` on a copy of the case's arguments, quietly, noting inputs it changed."""
-    args = copy.deepcopy(case.args)
-    kwargs = copy.deepcopy(case.kwargs)
-    call = Call()
-    # guard.watch: the reference must not run inside the call, and the result becomes plain
-    # data before the expected value exists (see guard.py).
-    with quiet() as captured, guard.watch((*args, *kwargs.values())) as watch:
-        try:
-            with time_limit(CALL_SECONDS):
-                call.result = guard.plain(fn(*args, **kwargs))
-        except StudentTimeout as error:
-            call.error = error
-            call.error_text = f"{error} on these small inputs: is there an endless loop?"
-            code = guard.code_of(fn)
-            if code is not None:
-                _timed_out[id(code)] = code
-        except (Exception, SystemExit) as error:  # noqa: BLE001 -- any failure is the student's
-            call.error = error
-            call.error_text = _student_frames(error)
-    guard.raise_if_tampered(watch, f"calling {guard.name_of(fn)}")
-    call.captured = captured
-    named = list(zip(params, args, strict=False)) + list(kwargs.items())
-    originals = list(case.args) + list(case.kwargs.values())
-    call.modified = [
-        name
-        for (name, now), before in zip(named, originals, strict=False)
-        if not _same(now, before)
-    ]
-    return call
 
 
 def reference_result(fn: Callable[..., Any], case: Case) -> Any:

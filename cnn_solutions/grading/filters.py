@@ -9,7 +9,7 @@ import numpy as np
 from cnn_solutions import answers
 from cnn_solutions.conv import conv2d, conv2d_multi, correlate2d, zero_pad
 from cnn_solutions.grading.check import AnswerMistake, AnswerSpec
-from cnn_solutions.grading.core import Case, FunctionSpec, Mistake
+from cnn_solutions.grading.core import Case, FunctionSpec, Mistake, case_rng
 
 # --- case generation ------------------------------------------------------------------
 
@@ -24,7 +24,7 @@ def _floats(rng: np.random.Generator, *shape: int) -> np.ndarray:
 
 def _image_kernel_cases(seed: int, combos: list[tuple], integer: bool = False) -> list[Case]:
     """Cases for conv2d from (H, W, kh, kw, stride, padding) tuples."""
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     cases = []
     for h, w, kh, kw, stride, padding in combos:
         image = rng.integers(0, 10, size=(h, w)) if integer else _ints(rng, h, w)
@@ -137,6 +137,11 @@ WRONG_PAD_AMOUNT = "padded with the wrong amount"
 FULL_CORRELATION = "padding 2 (a 'full' correlation) instead of 1"
 EDGE_PADDED = "padded with edge values instead of zeros"
 RESULT_PADDED = "result padded instead of the input"
+KERNEL_TRANSPOSED = "kernel rows and columns swapped"
+KERNEL_TRANSPOSED_ADVICE = (
+    "filters[a, b, c, k] multiplies the input at row i*stride + a and column j*stride + b "
+    "(a runs over kh, b over kw): the window's rows go with the kernel's rows."
+)
 TRANSPOSED = "axes transposed"
 TRANSPOSED_ADVICE = (
     "Index arrays as [row, column]: the first axis is the height, the second the width."
@@ -174,7 +179,7 @@ _conv2d_mistakes = (
 
 
 def _zero_pad_cases(seed: int, channels: bool) -> list[Case]:
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     shapes = [(3, 3), (2, 4), (4, 3), (1, 1)] if not channels else [(3, 3, 2), (2, 4, 3), (3, 2, 1)]
     cases = []
     for shape, pad in zip(shapes, [1, 2, 1, 3], strict=False):
@@ -183,6 +188,14 @@ def _zero_pad_cases(seed: int, channels: bool) -> list[Case]:
     int_image = rng.integers(1, 9, size=shapes[0])
     cases.append(Case(f"integer image of shape {shapes[0]}, pad 2", (int_image, 2)))
     return cases
+
+
+def _zero_pad_zero_cases(seed: int) -> list[Case]:
+    rng = case_rng(seed)
+    return [
+        Case("pad 0 returns an equal array", (_ints(rng, 2, 3), 0)),
+        Case("pad 0 on a 3-D image", (_ints(rng, 2, 3, 2), 0)),
+    ]
 
 
 def _zero_pad_all_axes(image, pad):
@@ -196,10 +209,7 @@ zero_pad_spec = FunctionSpec(
     suites={
         "basic": lambda: _zero_pad_cases(1, channels=False),
         "channels": lambda: _zero_pad_cases(2, channels=True),
-        "zero": lambda: [
-            Case("pad 0 returns an equal array", (np.arange(6.0).reshape(2, 3), 0)),
-            Case("pad 0 on a 3-D image", (np.arange(12.0).reshape(2, 3, 2), 0)),
-        ],
+        "zero": lambda: _zero_pad_zero_cases(3),
     },
     mistakes=(
         Mistake(
@@ -309,7 +319,7 @@ conv2d_spec = FunctionSpec(
 
 def _multi_cases(seed: int, combos: list[tuple], bias: bool, integer: bool = False) -> list[Case]:
     """Cases from (H, W, C_in, kh, kw, C_out, stride, padding) tuples."""
-    rng = np.random.default_rng(seed)
+    rng = case_rng(seed)
     cases = []
     for h, w, c_in, kh, kw, c_out, stride, padding in combos:
         x = rng.integers(0, 10, size=(h, w, c_in)) if integer else _ints(rng, h, w, c_in)
@@ -368,6 +378,22 @@ def _filter_axes_swapped(x, filters, bias=None, stride=1, padding=0):
     if f.shape[2] != f.shape[3]:
         raise ValueError("C_in != C_out: the swapped indexing would fail")
     return conv2d_multi(x, f.transpose(0, 1, 3, 2), bias, stride, padding)
+
+
+def _kernel_rows_columns_swapped(x, filters, bias=None, stride=1, padding=0):
+    """Kernel row a, column b multiplied with the window's row b, column a."""
+    f = np.asarray(filters, dtype=np.float64)
+    kh, kw, _, c_out = f.shape
+    xp = np.pad(np.asarray(x, dtype=np.float64), [(padding, padding), (padding, padding), (0, 0)])
+    h_out = (xp.shape[0] - kh) // stride + 1
+    w_out = (xp.shape[1] - kw) // stride + 1
+    out = np.zeros((h_out, w_out, c_out))
+    for i, j, a, b in np.ndindex(h_out, w_out, kh, kw):
+        row, col = i * stride + b, j * stride + a
+        if row >= xp.shape[0] or col >= xp.shape[1]:
+            raise IndexError("outside the input: this slip crashes here")
+        out[i, j] += xp[row, col] @ f[a, b]
+    return out if bias is None else out + np.asarray(bias)
 
 
 def _multi_variant(**changes):
@@ -464,6 +490,11 @@ conv2d_multi_spec = FunctionSpec(
             "filters has shape (kh, kw, C_in, C_out): channel c of filter k is "
             "filters[:, :, c, k].",
             _filter_axes_swapped,
+        ),
+        Mistake(
+            KERNEL_TRANSPOSED,
+            KERNEL_TRANSPOSED_ADVICE,
+            _kernel_rows_columns_swapped,
         ),
     ),
 )

@@ -15,7 +15,7 @@ from typing import Any
 
 from cnn_solutions import answers
 from cnn_solutions.grading.check import AnswerMistake, AnswerSpec
-from cnn_solutions.grading.core import Case, FunctionSpec, Mistake
+from cnn_solutions.grading.core import Case, FunctionSpec, Mistake, case_rng
 from cnn_solutions.grading.filters import (
     BIAS_FORGOTTEN,
     CEIL,
@@ -99,6 +99,24 @@ def _sizes(rows: Sequence[tuple[int, ...]], names: tuple[str, ...]) -> list[Case
     return cases
 
 
+def _draw(seed: int, low_pad: int, high_pad: int, stride: int | None = None, padding=True):
+    """One ``(n, f, stride, padding)`` row drawn for the submission: a looked-up table of
+    earlier answers does not cover it. The stride is drawn in 2..4 unless given."""
+    rng = case_rng(seed)
+    n = int(rng.integers(9, 65))
+    f = int(rng.integers(1, 8))
+    s = int(rng.integers(2, 5)) if stride is None else stride
+    p = int(rng.integers(low_pad, high_pad + 1)) if padding else 0
+    return (n, f, s, p)
+
+
+def _draw_counts(seed: int, arity: int, bias: bool | None) -> tuple:
+    """A drawn row of layer sizes for a parameter count, like :func:`_draw`."""
+    rng = case_rng(seed)
+    sizes = [int(rng.integers(1, 6)) * 2 + 1, int(rng.integers(2, 65)), int(rng.integers(2, 129))]
+    return (*sizes[3 - arity :], bias)
+
+
 def _conv_cases(rows: Sequence[tuple[int, ...]]) -> list[Case]:
     return _sizes(rows, ("stride", "padding"))
 
@@ -165,14 +183,18 @@ conv_output_size_spec = FunctionSpec(
     params=("n", "f", "stride", "padding"),
     reference=conv_output_size,
     suites={
-        "basic": lambda: _conv_cases([(28, 3), (32, 5), (7, 7), (10, 1)]),
+        "basic": lambda: _conv_cases([(28, 3), (32, 5), (7, 7), (10, 1), _draw(1, 0, 0)[:2]]),
         # Feedback names the mistakes that reproduce the FIRST failing case, so each suite
         # starts with a case on which the typical slips all give different sizes.
-        "padding": lambda: _conv_cases([(32, 5, 1, 2), (28, 3, 1, 1), (7, 3, 1, 2), (5, 4, 1, 3)]),
+        "padding": lambda: _conv_cases(
+            [(32, 5, 1, 2), (28, 3, 1, 1), (7, 3, 1, 2), (5, 4, 1, 3), _draw(2, 1, 3, stride=1)]
+        ),
         # Most of these strides do not divide n - f: floor, ceil and / all differ there.
-        "stride": lambda: _conv_cases([(7, 2, 2), (28, 2, 2), (10, 3, 3), (11, 3, 4)]),
+        "stride": lambda: _conv_cases(
+            [(7, 2, 2), (28, 2, 2), (10, 3, 3), (11, 3, 4), _draw(3, 0, 0, padding=False)]
+        ),
         "stride_padding": lambda: _conv_cases(
-            [(20, 4, 2, 3), (28, 3, 2, 1), (224, 7, 2, 3), (13, 3, 3, 1)]
+            [(20, 4, 2, 3), (28, 3, 2, 1), (224, 7, 2, 3), (13, 3, 3, 1), _draw(4, 1, 3)]
         ),
         "errors": lambda: list(_SIZE_ERRORS),
     },
@@ -219,11 +241,14 @@ pool_output_size_spec = FunctionSpec(
     params=("n", "f", "stride"),
     reference=pool_output_size,
     suites={
-        "basic": lambda: _sizes([(28, 2), (32, 4), (6, 3), (10, 5)], ("stride",)),
+        "basic": lambda: _sizes(
+            [(28, 2), (32, 4), (6, 3), (10, 5), _draw(5, 0, 0)[:2]], ("stride",)
+        ),
         # The stride defaults to f, and f does not divide n here.
         "default_stride": lambda: _sizes([(7, 2), (9, 2), (13, 3), (5, 5)], ("stride",)),
         "stride": lambda: _sizes(
-            [(28, 2, 2), (7, 3, 2), (10, 3, 1), (9, 3, 2), (12, 2, 3)], ("stride",)
+            [(28, 2, 2), (11, 3, 2), (10, 3, 1), (13, 3, 2), (12, 2, 3), _draw(6, 0, 0)[:3]],
+            ("stride",),
         ),
         "errors": lambda: [
             Case("window 4 larger than the input 3", (3, 4), raises=ValueError),
@@ -266,11 +291,18 @@ conv_params_spec = FunctionSpec(
             [(3, 1, 8, None), (5, 1, 6, None), (1, 1, 4, None)], _CONV_PARAM_NAMES
         ),
         "channels": lambda: _count_cases(
-            [(5, 16, 32, None), (3, 3, 8, None), (1, 32, 8, None), (3, 64, 128, None)],
+            [
+                (5, 16, 32, None),
+                (3, 3, 8, None),
+                (1, 32, 8, None),
+                (3, 64, 128, None),
+                _draw_counts(7, 3, None),
+            ],
             _CONV_PARAM_NAMES,
         ),
         "no_bias": lambda: _count_cases(
-            [(3, 1, 8, False), (3, 4, 10, False), (5, 2, 3, True)], _CONV_PARAM_NAMES
+            [(3, 1, 8, False), (3, 4, 10, False), (5, 2, 3, True), _draw_counts(8, 3, False)],
+            _CONV_PARAM_NAMES,
         ),
     },
     mistakes=(
@@ -321,11 +353,18 @@ dense_params_spec = FunctionSpec(
     reference=dense_params,
     suites={
         "basic": lambda: _count_cases(
-            [(10, 5, None), (784, 128, None), (64, 10, None), (1, 1, None)],
+            [
+                (10, 5, None),
+                (784, 128, None),
+                (64, 10, None),
+                (1, 1, None),
+                _draw_counts(9, 2, None),
+            ],
             ("n_in", "n_out"),
         ),
         "no_bias": lambda: _count_cases(
-            [(10, 5, False), (784, 128, False), (7, 3, True)], ("n_in", "n_out")
+            [(10, 5, False), (784, 128, False), (7, 3, True), _draw_counts(10, 2, False)],
+            ("n_in", "n_out"),
         ),
     },
     mistakes=(
@@ -538,6 +577,9 @@ FUNCTIONS = (
 
 # --- the answers: the contract's network ----------------------------------------------
 
+# The worked answer sheet the course grew out of made these slips; a student who copies one
+# is told which step it is.
+SHEET_SLIP = "the worked answer sheet's slip"
 _CONV = answers.conv_out_shape  # (H, W, filters) of the first layer
 _POOL = answers.pool_out_shape
 _NO_PAD = conv_output_size(28, 3)  # the conv's size had padding been forgotten
@@ -565,6 +607,13 @@ ANSWERS = (
                 (_NO_PAD, _NO_PAD, _FILTERS),
             ),
             AnswerMistake("channels first", _CHANNELS_LAST, (_FILTERS, _CONV[0], _CONV[1])),
+            AnswerMistake(
+                SHEET_SLIP,
+                "Step 1 went wrong: the conv keeps 28x28, as a 3x3 filter with padding 1 and "
+                "stride 1 gives (28 + 2*1 - 3) // 1 + 1 = 28 per axis; 12x12 would need a "
+                "larger filter or stride 2.",
+                (12, 12, _FILTERS),
+            ),
             AnswerMistake(
                 "the input's channel count instead of the number of filters",
                 "A conv layer outputs one channel per filter: C = 16.",
@@ -595,6 +644,12 @@ ANSWERS = (
             ),
             AnswerMistake("channels first", _CHANNELS_LAST, (_FILTERS, _POOL[0], _POOL[1])),
             AnswerMistake(
+                SHEET_SLIP,
+                "Step 2 went wrong: the 2x2 pool with stride 2 halves the conv's 28x28 once, "
+                "to 14x14; 7x7 halves it twice (or starts from 14x14).",
+                (7, 7, _FILTERS),
+            ),
+            AnswerMistake(
                 "channel axis missing",
                 "Pooling keeps the channels: the shape still has three entries.",
                 _POOL[:2],
@@ -621,6 +676,12 @@ ANSWERS = (
                 "conv padding ignored before the pool",
                 "Start from the conv's output, which padding 1 keeps at 28x28.",
                 _NO_PAD_POOL * _NO_PAD_POOL * _FILTERS,
+            ),
+            AnswerMistake(
+                SHEET_SLIP,
+                "Step 3 went wrong: 1848 is not H * W * C of any shape in this network; the "
+                "flatten multiplies the pooled shape out: 14 * 14 * 16.",
+                1848,
             ),
             AnswerMistake(
                 "a tuple instead of an int",

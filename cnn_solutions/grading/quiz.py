@@ -17,17 +17,18 @@ that the feedback names.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from cnn_probe import wire
 from cnn_solutions.conv import conv2d
 from cnn_solutions.conv1x1 import conv1x1, conv_mult_count
-from cnn_solutions.grading import guard
-from cnn_solutions.grading.check import AnswerMistake, AnswerSpec, mistake_lines, run_answer_check
-from cnn_solutions.grading.core import compare
+from cnn_solutions.grading.check import AnswerMistake, AnswerSpec, judge_answer, mistake_lines
+from cnn_solutions.grading.core import GradingFailure, compare
 from cnn_solutions.grading.filters import (
     BIAS_FORGOTTEN,
     CEIL,
@@ -44,7 +45,6 @@ from cnn_solutions.grading.filters import (
     TRANSPOSED,
     TRANSPOSED_ADVICE,
 )
-from cnn_solutions.grading.guard import GradingFailure
 from cnn_solutions.layers import conv_backward, conv_forward
 from cnn_solutions.pooling import gap_backward, maxpool_backward, maxpool_forward
 from cnn_solutions.quiz import (
@@ -393,13 +393,16 @@ def expected_answers(student_id: str) -> dict[str, Any]:
 # --- whose quiz is this --------------------------------------------------------------
 
 
-def grading_student(notebook_quiz: object = None) -> tuple[str, list[str]]:
+def grading_student(shown_for: str | None, submitter: str | None) -> tuple[str, list[str]]:
     """The id to grade with, and notes for the student about the notebook's variant.
 
     Parameters
     ----------
-    notebook_quiz : object, optional
-        The notebook's ``quiz`` (anything with a ``student_id``); None if it is missing.
+    shown_for : str or None
+        Whose questions the notebook's ``quiz`` shows, as the kernel reported it (not
+        trusted: it only decides the note); None if the variant cells did not run.
+    submitter : str or None
+        Who submitted the notebook, from nbgrader (trusted); None outside autograding.
 
     Returns
     -------
@@ -408,24 +411,19 @@ def grading_student(notebook_quiz: object = None) -> tuple[str, list[str]]:
     notes : list of str
         Lines for the feedback, e.g. that the variant cell was changed.
     """
-    notebook_id = getattr(notebook_quiz, "student_id", None)
-    notebook_id = None if notebook_id is None else str(notebook_id)
-    # The directory the kernel started in, not the current one: notebook code could have
-    # changed into another student's folder (guard.initial_cwd).
-    submitter = autograde_student_id(guard.initial_cwd())
     if submitter is None:
-        if notebook_id is None:
+        if shown_for is None:
             return resolve_student_id()[0], []
-        return notebook_id, []
-    if notebook_id is None:
+        return shown_for, []
+    if shown_for is None:
         return submitter, [
             "  Note: the notebook's variant cells did not run; graded with the numbers of "
             f"{submitter!r}, who submitted it."
         ]
-    if notebook_id != submitter:
+    if shown_for != submitter:
         return submitter, [
             f"  Note: the variant cell was changed: this notebook shows the questions of "
-            f"{notebook_id!r}, but {submitter!r} submitted it, so it is graded with the "
+            f"{shown_for!r}, but {submitter!r} submitted it, so it is graded with the "
             f"numbers of {submitter!r}."
         ]
     return submitter, []
@@ -448,8 +446,10 @@ def _rounded(expected: Any, value: Any) -> bool:
     return abs(number - expected) <= ROUNDING_TOLERANCE * max(1.0, abs(expected))
 
 
-def run_quiz_check(key: str, value: Any, notebook_quiz: object = None) -> str:
-    """Check one answer against the grading student's numbers; return a summary or raise.
+def judge_quiz(
+    key: str, value: Any, shown_for: str | None = None, submitter: str | None = None
+) -> str:
+    """Check one answer (plain data) against the grading student's numbers; summary or raise.
 
     Raises
     ------
@@ -457,10 +457,10 @@ def run_quiz_check(key: str, value: Any, notebook_quiz: object = None) -> str:
         With the student's numbers, the expected answer, the answer given, the likely
         mistake where one is recognised, and any note about the variant cell.
     """
-    student_id, notes = grading_student(notebook_quiz)
+    student_id, notes = grading_student(shown_for, submitter)
     spec = quiz_answer_spec(key, student_id)
     try:
-        summary = run_answer_check(spec, value)
+        summary = judge_answer(spec, value)
     except GradingFailure as failure:
         first, *rest = failure.report.splitlines()
         extra = []
@@ -472,9 +472,23 @@ def run_quiz_check(key: str, value: Any, notebook_quiz: object = None) -> str:
     return "\n".join([f"{summary} (student {student_id!r})", *notes])
 
 
+def _shown_for(notebook_quiz: object) -> str | None:
+    if notebook_quiz is None or isinstance(notebook_quiz, str):
+        return notebook_quiz
+    shown = getattr(notebook_quiz, "student_id", None)
+    return None if shown is None else str(shown)
+
+
+def run_quiz_check(key: str, value: Any, notebook_quiz: object = None) -> str:
+    """:func:`judge_quiz` on a value at hand, after the wire format's round trip.
+
+    ``notebook_quiz`` is the notebook's ``quiz`` (or its student id): whose questions the
+    notebook shows.
+    """
+    plain = wire.decode(json.loads(json.dumps(wire.encode(value))))
+    return judge_quiz(key, plain, _shown_for(notebook_quiz), autograde_student_id())
+
+
 def check_quiz(key: str, value: Any, notebook_quiz: object = None) -> None:
-    """Hidden-test entry point: print the verdict on one quiz answer, or raise."""
-    guard.begin_check(key)
-    # Plain data first, read under watch, before any expected value exists (guard.py).
-    value = guard.answer(value, key)
-    print(run_quiz_check(key, value, guard.notebook_id(notebook_quiz, key)))
+    """Judge one quiz answer here and print the verdict, or raise (see :mod:`cnn_probe`)."""
+    print(run_quiz_check(key, value, notebook_quiz))

@@ -35,11 +35,13 @@ FALLBACK_ID = "student"
 def autograde_student_id(cwd: Path | str | None = None) -> str | None:
     """The submitter's id while nbgrader autogrades, from ``autograded/<id>/<assignment>``.
 
-    Returns None outside autograding or when the working directory does not have that form.
+    The folder is ``cwd``, else the one the grading kernel says nbgrader ran the notebook
+    in (``CNN_NOTEBOOK_DIR``: it may work in a private copy elsewhere), else the working
+    directory. Returns None outside autograding or when the folder does not have that form.
     """
     if os.environ.get("NBGRADER_EXECUTION") != "autograde":
         return None
-    here = Path(cwd) if cwd is not None else Path.cwd()
+    here = Path(cwd or os.environ.get("CNN_NOTEBOOK_DIR") or Path.cwd())
     if here.parent.parent.name != "autograded" or not here.parent.name:
         return None
     return here.parent.name

@@ -1,4 +1,4 @@
-"""Run student code so that what it prints or warns cannot fail a test cell.
+"""Run student code so that what it prints or warns cannot spoil its test cell.
 
 nbgrader scores a test cell 0 as soon as anything reaches stderr, so a correct function
 that emits a harmless warning would lose its points. Calls made by the grader therefore
