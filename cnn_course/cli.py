@@ -37,6 +37,7 @@ SUBCOMMAND_MODULES = [
     "cnn_course.release",
     "cnn_course.collect",
     "cnn_course.return_feedback",
+    "cnn_course.canvas",
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -98,6 +98,8 @@ class Cycle:
     student_feedback: dict[str, list[Path]] = field(default_factory=dict)
     failure_page_secret: str | None = None  # beside cy's failure page, after grading
     in_exchange: int = 0  # pages in the exchange's feedback folder after `feedback`
+    canvas_export: Path | None = None  # the instructor's Canvas export, and the filled copy
+    canvas_filled: str = ""
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +165,27 @@ def cycle(tmp_path_factory: pytest.TempPathFactory) -> Cycle:
     run["feedback_broken"] = cnn_course(root, "feedback", TOY, "--student", BROKEN)
     c.student_feedback[BROKEN] = fetch_feedback(root, BROKEN)
     run["status"] = cnn_course(root, "status", TOY)
+
+    c.canvas_export = base / "Grades-Toy_Course.csv"
+    c.canvas_export.write_text(CANVAS_EXPORT, encoding="utf-8")
+    run["export"] = cnn_course(root, "export", "--canvas", str(c.canvas_export))
+    filled = base / "Grades-Toy_Course-filled.csv"
+    c.canvas_filled = filled.read_text(encoding="utf-8") if filled.is_file() else ""
     return c
+
+
+# The instructor's Canvas export: ada by login, bo only by SIS User ID (a name with a
+# comma), cy (whose work could not be graded), dee (not in the course), the Test Student.
+CANVAS_EXPORT = (
+    "Student,ID,SIS User ID,SIS Login ID,Section,toy (501),toy2 (502),Quiz 1 (503),"
+    "Current Score\n"
+    "    Points Possible,,,,,3.00,3.00,10.00,(read only)\n"
+    '"Lovelace, Ada",11,S11,ada,Toy 101,,,9.00,90.00\n'
+    '"Bo, Jr., Bo",12,bo,,Toy 101,1.00,,7.00,70.00\n'
+    '"Young, Cy",13,S13,cy,Toy 101,,,8.00,80.00\n'
+    '"Dee, Dee",14,S14,dee,Toy 101,,,6.00,60.00\n'
+    '"Student, Test",15,,,Toy 101,,,,\n'
+)
 
 
 def fetch_feedback(root: Path, student: str) -> list[Path]:
@@ -357,6 +379,30 @@ def test_status_counts_the_pages_returned_of_this_assignment(cycle: Cycle) -> No
     # ada's page and cy's; bo's page was removed after it was returned.
     assert "feedback made for 2, 2 page(s) returned" in done.stdout, done.stdout
     assert f"{TOY}: released; 3 submitted" in done.stdout, done.stdout
+
+
+def test_grades_go_into_the_instructors_canvas_export(cycle: Cycle) -> None:
+    import csv
+    import io
+
+    done = cycle.runs["export"]
+    assert done.returncode == 0, out(cycle, "export")
+    with open(cycle.root / "grades.csv", newline="", encoding="utf-8") as handle:
+        grades = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(handle)}
+    rows = {r["Student"].strip(): r for r in csv.DictReader(io.StringIO(cycle.canvas_filled))}
+    assert f"{float(grades['ada', TOY]['score']):g}" == rows["Lovelace, Ada"]["toy (501)"]
+    assert f"{float(grades['bo', TOY]['score']):g}" == rows["Bo, Jr., Bo"]["toy (501)"]
+    assert float(grades["ada", TOY]["score"]) > float(grades["bo", TOY]["score"])
+    assert rows["Young, Cy"]["toy (501)"] == ""  # could not be graded: blank, not 0
+    assert [rows[n]["toy2 (502)"] for n in ("Lovelace, Ada", "Bo, Jr., Bo")] == ["", ""]
+    assert rows["Dee, Dee"]["Quiz 1 (503)"] == "6.00"  # the rest as Canvas exported it
+    assert rows["Points Possible"]["toy (501)"] == "3.00"
+    assert cycle.canvas_export.read_text(encoding="utf-8") == CANVAS_EXPORT
+    printed = done.stdout
+    assert "2 score(s) filled in" in printed, printed
+    assert f"  {BROKEN} (Young, Cy), {TOY}: not graded: " in printed, printed
+    assert f"  ada (Lovelace, Ada), {EMPTY}: not submitted" in printed, printed
+    assert "Canvas students the course has no grades for (2): Dee, Dee (Canvas ID 14)" in printed
 
 
 def test_feedback_help_reaches_the_module(capsys: pytest.CaptureFixture[str]) -> None:
