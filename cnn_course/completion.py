@@ -183,6 +183,14 @@ def _wait_for_old_workers(path: Path) -> None:
 _held: list = []  # the worker's open lock file: kept open for the process's life
 
 
+@contextlib.contextmanager
+def worker_lock(root: Path | str) -> Iterator[None]:
+    """Hold ``workers.lock`` shared for one task (workers the runner does not own)."""
+    with (state_dir(root) / WORKERS_LOCK).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        yield
+
+
 def hold_worker_lock(root: Path | str) -> None:
     """In a grading worker: hold ``workers.lock`` shared for as long as the process lives."""
     if _held:

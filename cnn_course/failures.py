@@ -129,6 +129,12 @@ _STOPPING_FAILURES: tuple[tuple[str, str], ...] = (
         "a database server that is down); fix it, then run `cnn-course grade` again to "
         "grade what is left",
     ),
+    (
+        r"lost the Dask scheduler",
+        "the connection to the Dask scheduler broke (the scheduler stopped, or the network "
+        "to it failed): what was graded is kept; start the scheduler and its workers "
+        "again, then run `cnn-course grade` again to grade what is left",
+    ),
 )
 
 

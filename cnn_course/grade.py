@@ -9,11 +9,15 @@ the graded ones and ``nbgrader export`` to ``grades.csv`` in the course director
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from cnn_course.runner import GradingRun
 
 GRADES_CSV = "grades.csv"
@@ -63,6 +67,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="submissions graded at once (default: the number of CPUs)",
     )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on the workers of this Dask scheduler (tcp://HOST:PORT); needs --db "
+        "with a database server and the course at the same path on every worker",
+    )
+    where.add_argument(
+        "--local-cluster",
+        type=positive_int,
+        metavar="N",
+        help="grade on a Dask cluster of N workers started on this machine for the run "
+        "(to try a cluster run; needs --db with a database server)",
+    )
     parser.add_argument(
         "--db",
         metavar="URL",
@@ -83,15 +101,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def summarize(run: GradingRun, jobs: int, csv: Path | None) -> list[str]:
+def summarize(run: GradingRun, jobs: int | str, csv: Path | None) -> list[str]:
     """Return the human summary of a grading run, one line per item.
 
     Parameters
     ----------
     run : GradingRun
         What :func:`cnn_course.runner.grade` returned.
-    jobs : int
-        Submissions graded at once.
+    jobs : int or str
+        Submissions graded at once, or where (``"the Dask cluster at ..."``).
     csv : Path or None
         Where grades were exported, if anywhere.
     """
@@ -101,7 +119,7 @@ def summarize(run: GradingRun, jobs: int, csv: Path | None) -> list[str]:
     lines = [
         f"autograded {len(graded)} of {len(run.autograde)} submissions "
         f"({len(skipped)} already graded, {len(failed)} failed) "
-        f"in {run.wall_seconds:.1f} s with {jobs} jobs"
+        f"in {run.wall_seconds:.1f} s " + (f"with {jobs} jobs" if isinstance(jobs, int) else jobs)
     ]
     if run.feedback:
         made = sum(r.status == "ok" for r in run.feedback)
@@ -112,6 +130,24 @@ def summarize(run: GradingRun, jobs: int, csv: Path | None) -> list[str]:
     return lines
 
 
+@contextlib.contextmanager
+def _executor(args: argparse.Namespace, root: Path) -> Iterator[tuple[Executor | None, str]]:
+    """The Dask executor of ``--scheduler``/``--local-cluster`` (checked), else the pool."""
+    if not (args.scheduler or args.local_cluster):
+        yield None, ""
+        return
+    from cnn_course.cluster import cluster_executor, refuse_sqlite
+    from cnn_course.runner import course_spec
+
+    refuse_sqlite(course_spec(root, args.db).db_url)
+    with cluster_executor(str(root), args.scheduler, args.local_cluster) as (executor, notes):
+        for note in notes:
+            print(note)
+        address = executor.client.scheduler.address
+        workers = len(executor.client.nthreads())
+        yield executor, f"on the Dask cluster at {address} ({workers} workers)"
+
+
 def run(args: argparse.Namespace) -> int:
     """Grade, then print a summary; failures go to stderr with their reason."""
     from cnn_course.progress import bar_factory
@@ -120,20 +156,22 @@ def run(args: argparse.Namespace) -> int:
 
     root = check_course_root(args.course)
     submissions = select_submissions(root, args.assignments, args.student)
-    jobs = args.jobs or default_jobs()
+    jobs: int | str = args.jobs or default_jobs()
     csv = None if args.no_export else root / GRADES_CSV
-    result = grade(
-        root,
-        submissions,
-        db_url=args.db,
-        jobs=jobs,
-        force=args.force,
-        feedback=not args.no_feedback,
-        export_to=csv,
-        progress=bar_factory(args.progress),
-        review=True,  # cheating attempts: flags, withheld scores, feedback notices
-    )
-    print("\n".join(summarize(result, jobs, csv)))
+    with _executor(args, root) as (executor, where):
+        result = grade(
+            root,
+            submissions,
+            db_url=args.db,
+            executor=executor,
+            jobs=args.jobs or default_jobs(),
+            force=args.force,
+            feedback=not args.no_feedback,
+            export_to=csv,
+            progress=bar_factory(args.progress),
+            review=True,  # cheating attempts: flags, withheld scores, feedback notices
+        )
+    print("\n".join(summarize(result, where or jobs, csv)))
     if result.reviews is not None:
         from cnn_course.integrity import summary_lines
 

@@ -212,7 +212,8 @@ def autograde_task(spec: CourseSpec, submission: Submission, force: bool) -> Tas
     started = time.perf_counter()
     _quiet_worker(spec)
     api = cached_api(spec.root, spec.db_url)
-    outcome = api.autograde(submission.assignment, submission.student, force=force, create=True)
+    with _task_lock(spec):
+        outcome = api.autograde(submission.assignment, submission.student, force=force, create=True)
     result = _result("autograde", submission, outcome, started)
     # A failure of the machine (full disk, locked gradebook) is not the student's: their
     # feedback page stays as it was.
@@ -229,8 +230,19 @@ def feedback_task(spec: CourseSpec, submission: Submission, force: bool) -> Task
     started = time.perf_counter()
     _quiet_worker(spec)
     api = cached_api(spec.root, spec.db_url)
-    outcome = api.generate_feedback(submission.assignment, submission.student, force=force)
+    with _task_lock(spec):
+        outcome = api.generate_feedback(submission.assignment, submission.student, force=force)
     return _result("feedback", submission, outcome, started)
+
+
+def _task_lock(spec: CourseSpec) -> AbstractContextManager:
+    """On a worker the runner does not own (a Dask worker), hold ``workers.lock`` shared
+    while a task runs: a rerun after a killed grader waits for tasks still running."""
+    if spec.quiet_workers:  # an owned worker holds it for its whole life
+        return nullcontext()
+    from cnn_course.completion import worker_lock
+
+    return worker_lock(spec.root)
 
 
 def export_grades(spec: CourseSpec, dest: Path) -> TaskResult:
@@ -340,10 +352,19 @@ class Workers:
 
 def _crashed(step: str, sub: Submission | None, exc: BaseException) -> TaskResult:
     """A result for a task whose worker raised or died instead of returning."""
+    name = type(exc).__name__
     if isinstance(exc, BrokenProcessPool):
         reason = "the worker process died while running this task"
+    elif name == "KilledWorker":  # distributed's, not imported here
+        reason = (
+            "the Dask worker grading this died, and so did the worker of its retry "
+            f"(distributed.KilledWorker: {exc}); if the notebook is not the cause (memory), "
+            "run `cnn-course grade` again to grade it"
+        )
+    elif name == "SchedulerLost":
+        reason = f"{exc} -- {stopping_failure(str(exc)) or ''}"
     else:
-        reason = f"{type(exc).__name__}: {exc}"
+        reason = f"{name}: {exc}"
     return TaskResult(step, sub, FAILED, reason)
 
 

@@ -55,3 +55,11 @@ def test_judge_benchmark_prints_floor_grade_and_ratio() -> None:
     floor, grade, ratio = map(float, row.groups())
     assert floor > 0 and grade > 0 and abs(grade / floor - ratio) <= 0.02 * ratio + 0.01, out
     assert re.search(r"^median ratio \d+\.\d+x \(goal <= 1\.15x", out, re.M), out
+
+
+def test_cluster_benchmark_compares_serial_pool_and_dask() -> None:
+    out = run_benchmark("bench_cluster.py", "--toy", "2")
+    for label in ("serial nbgrader autograde", "--jobs 2", "--scheduler (2 dask workers)"):
+        assert re.search(rf"{re.escape(label)}\s+\d+\.\d+ s\s+\d+\.\d+ s/notebook", out), out
+    assert re.search(r"cluster overhead per notebook against the pool: [+-]\d+ ms", out), out
+    assert "identical per-cell grades (all four)  yes" in out, out
