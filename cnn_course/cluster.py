@@ -215,6 +215,23 @@ def check_cluster(client: Any, root: str) -> list[str]:
     return notes
 
 
+def _reachable(address: str) -> None:
+    """Fail at once, not after Dask's reconnect timeout, if nothing listens there."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "") or not parts.hostname or not parts.port:
+        return  # tls://, ucx://, inproc://: let Dask connect and say what is wrong
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=10).close()
+    except OSError as exc:
+        raise CourseInputError(
+            f"could not reach the Dask scheduler at {address}: {exc} (is `dask scheduler` "
+            "running there, and is the port open?)"
+        ) from None
+
+
 def _worker_label(client: Any, address: str) -> str:
     """``name (address)`` for a worker started with ``--name``, else its address."""
     info = client.scheduler_info(n_workers=-1).get("workers", {}).get(address, {})
@@ -260,6 +277,7 @@ def cluster_executor(
             address = cluster.scheduler_address
         else:
             address = scheduler
+            _reachable(address)
         try:
             client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
         except (OSError, TimeoutError) as exc:
@@ -280,4 +298,3 @@ def cluster_executor(
         if cluster is not None:
             with contextlib.suppress(Exception):
                 cluster.close(timeout=10)
-

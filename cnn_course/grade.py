@@ -137,7 +137,14 @@ def _executor(args: argparse.Namespace, root: Path) -> Iterator[tuple[Executor |
         yield None, ""
         return
     from cnn_course.cluster import cluster_executor, refuse_sqlite
+    from cnn_course.errors import CourseInputError
     from cnn_course.runner import course_spec
+
+    if args.jobs:
+        raise CourseInputError(
+            "--jobs sizes the local pool; on a cluster, the workers grade one submission "
+            "each at a time (start more workers, or give --local-cluster N)"
+        )
 
     refuse_sqlite(course_spec(root, args.db).db_url)
     with cluster_executor(str(root), args.scheduler, args.local_cluster) as (executor, notes):

@@ -338,8 +338,11 @@ def test_workers_running_several_threads_are_refused(postgres: str, tmp_path: Pa
     assert "(3 threads)" in done.stderr and "--nthreads 1" in done.stderr
 
 
-def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path, postgres: str) -> None:
-    root, url = course_on(postgres, tmp_path, "unreachable")
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
+    root = make_course(tmp_path / "course", {"ada": "correct"})
+    url = "postgresql+psycopg://grader@/gradebook?host=/nonexistent"
     done = cnn_course(root, "--scheduler", f"tcp://127.0.0.1:{free_port()}", "--db", url)
     assert done.returncode == 2
     assert "could not reach the Dask scheduler at tcp://127.0.0.1:" in done.stderr
+    assert "Connection refused" in done.stderr
+    assert not (root / "autograded").exists()
