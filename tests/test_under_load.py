@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import csv
 import os
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from course_helpers import VENV_BIN, tool_env
+from load_helpers import LOAD_PER_CORE, Load, kernel_like_load
 
 from cnn_course.classroom import correct_work, fill_notebook, styles
 from cnn_course.classroom.quiz import ASSIGNMENT as QUIZ
@@ -35,88 +34,14 @@ pytestmark = pytest.mark.load
 
 TOPICS = ("01_filters", "04_conv_backprop")
 ASSIGNMENTS = (*TOPICS, QUIZ)
-LOAD_PER_CORE = 2
-# Each load worker stops by itself after this long, should the fixture never get to it.
-LOAD_DEADLINE_S = 1500
 GRADE_TIMEOUT_S = 900
-# What a kernel starting next door imports, in a fresh interpreter every time.
-KERNEL_IMPORTS = (
-    "import importlib, sys; "
-    "[importlib.import_module(m) for m in ('scipy.signal', 'scipy.ndimage', 'matplotlib')]; "
-    "sys.modules['matplotlib'].use('Agg'); importlib.import_module('matplotlib.pyplot')"
-)
-# One load worker: re-run KERNEL_IMPORTS until its deadline, one line per round in a file.
-LOAD_WORKER = """
-import subprocess, sys, time
-deadline = time.monotonic() + float(sys.argv[1])
-with open(sys.argv[2], "a", buffering=1) as rounds:
-    while time.monotonic() < deadline:
-        done = subprocess.run([sys.executable, "-c", sys.argv[3]], capture_output=True)
-        rounds.write(f"{done.returncode}\\n")
-"""
-
-
-@dataclass
-class Load:
-    """The busy processes: how many, and how many import rounds each has finished."""
-
-    procs: list[subprocess.Popen]
-    logs: list[Path]
-
-    def rounds(self) -> list[list[str]]:
-        """Exit codes of every finished round, per worker."""
-        return [log.read_text().split() if log.exists() else [] for log in self.logs]
-
-    def running(self) -> int:
-        return sum(p.poll() is None for p in self.procs)
-
-
-def stop(procs: list[subprocess.Popen]) -> None:
-    """Stop each worker's process group (the worker and its current interpreter), then wait."""
-    for proc in procs:
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-    for proc in procs:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=20)
-        # The interpreter a worker was running may outlive it by a moment: its group too.
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 @pytest.fixture(scope="module")
 def load(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Load]:
     """Two busy processes per core, started before grading and stopped (waited for) after."""
-    folder = tmp_path_factory.mktemp("load")
-    count = LOAD_PER_CORE * (os.cpu_count() or 1)
-    logs = [folder / f"worker-{n}.log" for n in range(count)]
-    procs: list[subprocess.Popen] = []
-    try:
-        for log in logs:
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-c", LOAD_WORKER, str(LOAD_DEADLINE_S), str(log)]
-                    + [KERNEL_IMPORTS],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    start_new_session=True,  # its own group: stop() ends it and its child
-                )
-            )
-        # Grading starts once every worker has finished a round: the load is real.
-        started = time.monotonic()
-        while not all(Load(procs, logs).rounds()) and time.monotonic() - started < 120:
-            time.sleep(0.5)
-        yield Load(procs, logs)
-    finally:
-        stop(procs)
+    with kernel_like_load(tmp_path_factory.mktemp("load")) as running:
+        yield running
 
 
 @dataclass
