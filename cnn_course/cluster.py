@@ -204,7 +204,7 @@ def check_cluster(client: Any, root: str) -> list[str]:
         )
     notes = []
     try:
-        before = client.run_on_scheduler(_allowed_failures_setter(ALLOWED_FAILURES))
+        before = client.run_on_scheduler(_scheduler_setter(ALLOWED_FAILURES))
     except Exception as exc:  # noqa: BLE001 -- grading still works, with Dask's retries
         return [f"could not set the scheduler's allowed-failures to {ALLOWED_FAILURES}: {exc}"]
     if before != ALLOWED_FAILURES:
@@ -213,6 +213,24 @@ def check_cluster(client: Any, root: str) -> list[str]:
             "submission whose worker dies is retried once, then reported)"
         )
     return notes
+
+
+def _scheduler_setter(allowed_failures: int) -> Callable[..., int]:
+    """A function for ``run_on_scheduler``: a task may lose its worker once, and a worker
+    holds only the task it runs (worker-saturation 1.0), so that a worker's death counts
+    against that task alone and not against submissions merely queued behind it.
+
+    Nested, so that it is pickled by value: the scheduler need not import this package.
+    Returns the allowed-failures it found.
+    """
+
+    def setter(dask_scheduler: Any = None) -> int:
+        before = dask_scheduler.allowed_failures
+        dask_scheduler.allowed_failures = allowed_failures
+        dask_scheduler.WORKER_SATURATION = 1.0
+        return before
+
+    return setter
 
 
 def _reachable(address: str) -> None:
@@ -265,7 +283,11 @@ def cluster_executor(
     from distributed import Client, LocalCluster
 
     cluster = None
-    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+    local_config = {
+        "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+        "distributed.scheduler.worker-saturation": 1.0,
+    }
+    with dask.config.set(local_config):
         if scheduler is None:
             cluster = LocalCluster(
                 n_workers=local_workers or 2,

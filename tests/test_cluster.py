@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from course_helpers import (
+    CRASH_HOOK,
     VENV_BIN,
     expected_scores,
     grades,
@@ -55,9 +56,12 @@ class Cluster:
     workers: list[subprocess.Popen] = field(default_factory=list)
     logs: Path | None = None
 
-    def add_worker(self, *extra: str, env: dict[str, str] | None = None, wrap=()) -> None:
+    def add_worker(
+        self, *extra: str, env: dict[str, str] | None = None, wrap=(), nanny: bool = False
+    ) -> None:
         log = open(self.logs / f"worker{len(self.workers)}.log", "w")  # noqa: SIM115
-        argv = [*wrap, DASK, "worker", self.address, "--nthreads", "1", "--no-nanny"]
+        argv = [*wrap, DASK, "worker", self.address, "--nthreads", "1"]
+        argv += [] if nanny else ["--no-nanny"]
         argv += ["--host", "127.0.0.1", "--no-dashboard", *extra]
         self.workers.append(
             subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env or tool_env())
@@ -227,6 +231,35 @@ def test_a_worker_killed_mid_batch_costs_one_retry_and_no_grade(
     log = (cluster.logs / "scheduler.log").read_text()
     assert "Remove worker" in log
     assert "recomputed elsewhere" not in log, log
+
+
+def test_a_submission_that_kills_its_worker_fails_alone_after_one_retry(
+    postgres: str, tmp_path: Path
+) -> None:
+    kinds = {"ada": "correct", "bob": "wrong", "crash": "correct", "dee": "hidden_fail"}
+    url = database(postgres, "crashing")
+    root = make_course(tmp_path / "course", kinds, db_url=url, extra_config=CRASH_HOOK)
+    restarting = start_cluster(tmp_path / "dask")
+    try:
+        # With a nanny, as `dask worker` starts by default: a dead worker comes back.
+        restarting.add_worker(nanny=True)
+        restarting.add_worker(nanny=True)
+        restarting.wait_for_workers(2)
+        done = cnn_course(root, "--scheduler", restarting.address, "--db", url)
+    finally:
+        restarting.stop()
+    assert done.returncode == 1, done.stdout + done.stderr
+    failed = [line for line in done.stderr.splitlines() if line.startswith("  autograde")]
+    assert len(failed) == 1, done.stderr
+    assert failed[0].startswith(f"  autograde {toy.TOY_ASSIGNMENT}/crash: the Dask worker "), failed
+    assert "and so did the worker of its retry" in failed[0]
+    got = {
+        (g.student, g.cell): g.auto_score for g in grades(root, toy.TOY_ASSIGNMENT, url).values()
+    }
+    honest = {s: k for s, k in kinds.items() if s != "crash"}
+    assert {k: v for k, v in got.items() if k[0] != "crash"} == expected_scores(honest)
+    log = (restarting.logs / "scheduler.log").read_text()
+    assert "marked as failed because 2 workers died" in log, log
 
 
 def test_a_lost_scheduler_stops_cleanly_and_the_rerun_grades_what_is_left(

@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from course_helpers import (
+    CRASH_HOOK,
     copy_course,
     expected_scores,
     grades,
@@ -195,20 +196,6 @@ def test_postgresql_gradebook_with_four_jobs(tmp_path: Path) -> None:
             assert scores == expected_scores(kinds)
     # Nothing went to a sqlite file by mistake.
     assert not (root / "gradebook.db").exists()
-
-
-CRASH_HOOK = """
-import os
-
-
-def _crash_worker(assignment, student, notebooks):
-    # Stands for anything that kills the grading process itself (e.g. the OOM killer).
-    if student == "crash":
-        os._exit(3)
-
-
-c.Autograde.pre_convert_hook = _crash_worker
-"""
 
 
 def test_a_task_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
