@@ -17,13 +17,12 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
 
 from cnn_course.classroom import ASSIGNMENTS
+from cnn_course.config import CONFIG_NAME, course_config
 from cnn_course.nbgrader_api import ensure_tools_on_path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CONFIG_NAME = "nbgrader_config.py"
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 
 
@@ -43,15 +42,8 @@ class CellGrade:
 
 
 def load_config(root: Path, **overrides: object) -> Config:
-    """The course's ``nbgrader_config.py``, with its root pinned to ``root``."""
-    config = Config()
-    if (root / CONFIG_NAME).exists():
-        config.merge(PyFileConfigLoader(CONFIG_NAME, path=str(root)).load_config())
-    config.CourseDirectory.root = str(root)
-    for dotted, value in overrides.items():
-        section, name = dotted.split(".")
-        setattr(config[section], name, value)
-    return config
+    """The course's effective nbgrader configuration (:func:`cnn_course.config.course_config`)."""
+    return course_config(root, **overrides)
 
 
 class CourseDir:

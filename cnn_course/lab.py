@@ -37,8 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from traitlets.config.loader import PyFileConfigLoader
-
+from cnn_course.config import course_config
 from cnn_course.errors import CourseInputError
 
 COURSE_CONFIG = "nbgrader_config.py"
@@ -170,7 +169,7 @@ def default_course_root() -> Path:
 
 
 def read_course(root: Path) -> Course:
-    """Read the course id and exchange from ``<root>/nbgrader_config.py``.
+    """Read the course id and exchange as nbgrader reads them (:mod:`cnn_course.config`).
 
     Parameters
     ----------
@@ -191,7 +190,7 @@ def read_course(root: Path) -> Course:
     root = Path(root).resolve()
     if not (root / COURSE_CONFIG).is_file():
         raise FileNotFoundError(f"no {COURSE_CONFIG} in {root}: is it a course directory?")
-    config = PyFileConfigLoader(COURSE_CONFIG, path=str(root)).load_config()
+    config = course_config(root)
     course_id = config.CourseDirectory.get("course_id")
     if not course_id:
         raise ValueError(f"{root / COURSE_CONFIG} sets no CourseDirectory.course_id")
