@@ -549,6 +549,25 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return parser
 
 
+def released_note(course: Course) -> str:
+    """What a student's Assignments panel will offer to fetch, in words.
+
+    An empty panel says only "There are no assignments to fetch"; the student should know
+    whether that is expected (nothing released yet) or a problem.
+    """
+    from cnn_course.exchange import ExchangePaths
+
+    outbound = ExchangePaths(course.exchange, course.course_id).outbound
+    released = sorted(p.name for p in outbound.iterdir() if p.is_dir()) if outbound.is_dir() else []
+    if not released:
+        return (
+            f"Nothing is released in course {course.course_id} yet: the Assignments panel "
+            "stays empty until the instructor runs `cnn-course release ASSIGNMENT` "
+            f"(exchange: {course.exchange})."
+        )
+    return f"Released, to fetch in the Assignments panel: {', '.join(released)}."
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -591,6 +610,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         print(f"JupyterLab for {who} (course {course.course_id}) in {spec.cwd}")
+        if not args.instructor:
+            print(released_note(course))
         print(f"Open: {spec.url}")
         print(f"Server log: {spec.log_path}. Press Ctrl-C to stop.", flush=True)
         code = lab.wait()

@@ -199,7 +199,10 @@ def test_lab_command_serves_student_until_sigterm(course, tmp_path: Path) -> Non
     cmd += ["--home", str(home)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
     try:
-        url = _read_url(proc, timeout=120)
+        printed: list[str] = []
+        url = _read_url(proc, timeout=120, seen=printed)
+        # Nothing is released in this course: the student is told why the panel is empty.
+        assert any("Nothing is released in course" in line for line in printed), printed
         base_url, token = url.split("/lab?token=")
         port = int(base_url.rsplit(":", 1)[1])
         assert api(base_url, token, "/api/status")[0] == 200
@@ -226,13 +229,14 @@ def test_lab_command_serves_student_until_sigterm(course, tmp_path: Path) -> Non
         pass
 
 
-def _read_url(proc: subprocess.Popen, timeout: float) -> str:
-    """The ``Open: URL`` line the lab command prints, within ``timeout`` seconds."""
+def _read_url(proc: subprocess.Popen, timeout: float, seen: list[str] | None = None) -> str:
+    """The ``Open: URL`` line the lab command prints, within ``timeout`` seconds; the
+    lines before it go to ``seen``."""
     lines: queue.Queue[str] = queue.Queue()
     # A thread, because select() cannot see lines already in the pipe reader's buffer.
     threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
     deadline = time.monotonic() + timeout
-    seen = []
+    seen = [] if seen is None else seen
     while (left := deadline - time.monotonic()) > 0:
         try:
             line = lines.get(timeout=left)

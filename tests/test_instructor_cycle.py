@@ -409,3 +409,16 @@ def test_feedback_help_reaches_the_module(capsys: pytest.CaptureFixture[str]) ->
     # `feedback` names cnn_course.feedback (helpers), not this command: the full parser.
     assert cli.main(["feedback", "--help"]) == 0
     assert "release_feedback" in capsys.readouterr().out
+
+
+def test_a_student_is_told_what_is_released(cycle: Cycle, tmp_path: Path) -> None:
+    from cnn_course import lab
+
+    course = lab.read_course(cycle.root)
+    assert lab.released_note(course) == (
+        f"Released, to fetch in the Assignments panel: {TOY}, {EMPTY}."
+    )
+    empty = lab.Course(root=cycle.root, course_id="other-course", exchange=course.exchange)
+    note = lab.released_note(empty)
+    assert note.startswith("Nothing is released in course other-course yet")
+    assert "cnn-course release ASSIGNMENT" in note
