@@ -4,6 +4,10 @@
 every matching submission in ``submitted/`` with nbgrader's own ``Autograde`` converter,
 N at a time (see :mod:`cnn_course.runner`), then runs ``nbgrader generate_feedback`` for
 the graded ones and ``nbgrader export`` to ``grades.csv`` in the course directory.
+
+``--scheduler ADDRESS`` (or ``--local-cluster N``) grades on the workers of a Dask
+cluster instead of the local pool (:mod:`cnn_course.cluster`), with the same progress,
+failure report and exit codes.
 """
 
 from __future__ import annotations
