@@ -14,7 +14,8 @@ read-only totals (``Current Score``, ...) that Canvas ignores on import.
 - A course assignment goes into the column whose name (before ``(id)``) is the
   assignment's name, or the one ``--column ASSIGNMENT=ID`` names.
 - A course student (nbgrader's student id, the hub login) is the Canvas row whose
-  ``SIS Login ID`` is that id, else whose ``SIS User ID`` is (``--match`` narrows this).
+  ``SIS Login ID`` is that id, else whose ``SIS User ID`` is, ignoring case (``--match``
+  narrows this).
 - A score goes in only when it is current and whole: graded, not withheld by the review,
   no points waiting for hand grading. Otherwise the cell is left blank and listed with
   the reason: a blank, not a 0, so no score is invented for work not judged yet.
@@ -226,7 +227,10 @@ def match_students(
     matched = {}
     for student in students:
         for key in keys:
-            hits = [i for i, row in enumerate(rows) if row[key].strip() == student]
+            # Hub logins are lower case; Canvas keeps the SIS system's spelling.
+            hits = [
+                i for i, row in enumerate(rows) if row[key].strip().casefold() == student.casefold()
+            ]
             if len(hits) > 1:
                 names = "; ".join(rows[i][header.index("Student")] for i in hits)
                 raise CourseInputError(

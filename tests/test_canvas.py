@@ -233,3 +233,10 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(
     assert message in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert export.read_text(encoding="utf-8") == EXPORT
+
+
+def test_logins_match_whatever_their_case(grades: list[canvas.CourseGrade]) -> None:
+    export = EXPORT.replace(",S1001,ada,", ",S1001,ADA,")
+    result = canvas.fill(export, grades)
+    assert table(result.text)["Lovelace, Ada"]["01_filters (4101)"] == "50"
+    assert "ada" not in result.not_in_canvas
