@@ -62,22 +62,31 @@ class DaskExecutor(cf.Executor):
                 mine.set_running_or_notify_cancel()  # wakes as_completed
 
         def finished(theirs: Any) -> None:
+            # Not by a snapshot of theirs.status: a result lost with its worker before it
+            # was fetched sends the task back to pending (Dask recomputes it), and
+            # result() waits for that run. Branching on the status here once read such a
+            # pending future's exception() as "no exception" and delivered None.
             if done.cancelled():
                 return
-            with contextlib.suppress(cf.InvalidStateError):
-                if theirs.status == "finished":
-                    result = theirs.result()
-                    # Forget the task at once: a finished task whose worker dies later
-                    # would otherwise be run again ("recomputed elsewhere"), grading
-                    # the submission a second time behind the runner's back.
-                    theirs.release()
-                    done.set_result(result)
-                elif theirs.status == "cancelled":
+            result: Any = None
+            error: BaseException | None = None
+            try:
+                result = theirs.result()
+            except BaseException as exc:  # noqa: BLE001 -- each outcome goes to the runner
+                error = exc
+                if theirs.cancelled():
                     address = getattr(self.client.scheduler, "address", "?")
-                    done.set_exception(SchedulerLost(f"{LOST} at {address}"))
+                    error = SchedulerLost(f"{LOST} at {address}")
+            # Forget the task at once: a finished task whose worker dies later would
+            # otherwise be run again ("recomputed elsewhere"), grading the submission a
+            # second time behind the runner's back.
+            with contextlib.suppress(Exception):
+                theirs.release()
+            with contextlib.suppress(cf.InvalidStateError):
+                if error is None:
+                    done.set_result(result)
                 else:
-                    done.set_exception(theirs.exception())
-                    theirs.release()
+                    done.set_exception(error)
 
         done.add_done_callback(cancelled_here)
         future.add_done_callback(finished)

@@ -227,10 +227,9 @@ def test_a_worker_killed_mid_batch_costs_one_retry_and_no_grade(
     n = len(subs)
     assert f"autograded {n} of {n} submissions (0 already graded, 0 failed)" in out, out
     assert cell_scores(root, url) == pool_scores
-    # The scheduler lost the worker, and no finished grading was run a second time.
-    log = (cluster.logs / "scheduler.log").read_text()
-    assert "Remove worker" in log
-    assert "recomputed elsewhere" not in log, log
+    # The scheduler lost the worker. (A result still on it, not yet fetched, is graded
+    # again elsewhere and then delivered: the runner never saw the first one.)
+    assert "Remove worker" in (cluster.logs / "scheduler.log").read_text()
 
 
 def test_a_submission_that_kills_its_worker_fails_alone_after_one_retry(
