@@ -35,14 +35,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnn_course.errors import CourseInputError
-from cnn_course.grade_status import GRADED, NOT_SUBMITTED, PENDING, REVIEW, STATUS, STATUS_REASON
+from cnn_course.grade_status import (
+    GRADED,
+    NOT_SUBMITTED,
+    PENDING,
+    REVIEW,
+    STATUS,
+    STATUS_REASON,
+    WITHHELD,
+)
 
 IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 LOGIN, SIS_ID = "SIS Login ID", "SIS User ID"
 MATCH_COLUMNS = {"login": (LOGIN,), "sis": (SIS_ID,), "auto": (LOGIN, SIS_ID)}
 HEADER_WITH_ID = re.compile(r"^(?P<name>.*\S)\s*\((?P<id>\d+)\)$")
 BOM = "\ufeff"
-WITHHELD = "withheld"  # what the review writes in the score columns (cnn_course.integrity)
 
 
 @dataclass(frozen=True)

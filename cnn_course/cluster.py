@@ -203,7 +203,8 @@ def check_cluster(client: Any, root: str) -> list[str]:
         views = client.run(worker_view, root, on_error="return")
     except Exception as exc:  # noqa: BLE001 -- e.g. a worker that cannot import cnn_course
         raise CourseInputError(f"could not ask the workers about the course: {exc}") from None
-    views = {_worker_label(client, address): view for address, view in views.items()}
+    names = _worker_names(client)
+    views = {names.get(address, address): view for address, view in views.items()}
     wrong = differences(mine, views)
     if wrong:
         raise CourseInputError(
@@ -222,6 +223,51 @@ def check_cluster(client: Any, root: str) -> list[str]:
             "submission whose worker dies is retried once, then reported)"
         )
     return notes
+
+
+def _scheduler_setter(allowed_failures: int) -> Callable[..., int]:
+    """A function for ``run_on_scheduler``: a task may lose its worker once, and a worker
+    holds only the task it runs (worker-saturation 1.0), so that a worker's death counts
+    against that task alone and not against submissions merely queued behind it.
+
+    Nested, so that it is pickled by value: the scheduler need not import this package.
+    Returns the allowed-failures it found.
+    """
+
+    def setter(dask_scheduler: Any = None) -> int:
+        before = dask_scheduler.allowed_failures
+        dask_scheduler.allowed_failures = allowed_failures
+        dask_scheduler.WORKER_SATURATION = 1.0
+        return before
+
+    return setter
+
+
+def _reachable(address: str) -> None:
+    """Fail at once, not after Dask's reconnect timeout, if nothing listens there."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "") or not parts.hostname or not parts.port:
+        return  # tls://, ucx://, inproc://: let Dask connect and say what is wrong
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=10).close()
+    except OSError as exc:
+        raise CourseInputError(
+            f"could not reach the Dask scheduler at {address}: {exc} (is `dask scheduler` "
+            "running there, and is the port open?)"
+        ) from None
+
+
+def _worker_names(client: Any) -> dict[str, str]:
+    """Address -> ``name (address)`` for workers started with ``--name``, else the address."""
+    workers = client.scheduler_info(n_workers=-1).get("workers", {})
+    labels = {}
+    for address, info in workers.items():
+        name = str(info.get("name", address))
+        labels[address] = address if name == address else f"{name} ({address})"
+    return labels
 
 
 def _scheduler_setter(allowed_failures: int) -> Callable[..., int]:

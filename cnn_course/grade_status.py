@@ -30,6 +30,8 @@ from cnn_course.failures import recorded_failures
 STATUS, STATUS_REASON, REVIEW = "status", "status_reason", "review"
 PENDING = "hand_grading_pending"
 GRADED, NOT_GRADED, NOT_SUBMITTED = "graded", "not graded", "not submitted"
+# What the integrity review writes in the score columns of a flagged submission.
+WITHHELD = "withheld"
 SCORE_COLUMNS = ("raw_score", "late_submission_penalty", "score")
 
 

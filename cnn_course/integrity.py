@@ -47,11 +47,11 @@ from nbgrader.api import Gradebook, MissingEntry
 from cnn_course.errors import CourseInputError
 from cnn_course.feedback import course_directory
 from cnn_course.grade_status import REVIEW as REVIEW_COLUMN
+from cnn_course.grade_status import WITHHELD
 
 REPORT_DIR = "reports"
 FLAGS_FILE = "flags.json"
 SOURCE_TAG = "cnn_course.integrity"  # marks the flags this module owns in flags.json
-WITHHELD = "withheld"
 NOTICE_START, NOTICE_END = "<!-- cnn-integrity -->", "<!-- /cnn-integrity -->"
 MAX_REASONS = 3  # findings spelled out in a flag's one-line reason; all are in "findings"
 

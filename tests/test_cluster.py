@@ -141,6 +141,19 @@ def cnn_course(root: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def start_grading(root: Path, scheduler: str, url: str) -> subprocess.Popen:
+    """``cnn-course grade --scheduler`` in the background (to interrupt it mid-batch)."""
+    return subprocess.Popen(
+        [CNN_COURSE, "--course", str(root), "grade", "--scheduler", scheduler]
+        + ["--db", url, "--no-progress"],
+        cwd=root,
+        env=tool_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def cell_scores(root: Path, url: str | None = None) -> dict[tuple[str, str, str, str], float]:
     """Every per-cell auto score of the course, by (assignment, student, notebook, cell)."""
     return {
@@ -206,15 +219,7 @@ def test_a_worker_killed_mid_batch_costs_one_retry_and_no_grade(
     cluster: Cluster, postgres: str, pool_scores: dict, tmp_path: Path
 ) -> None:
     root, url = course_on(postgres, tmp_path, "killed_worker")
-    grading = subprocess.Popen(
-        [CNN_COURSE, "--course", str(root), "grade", "--scheduler", cluster.address]
-        + ["--db", url, "--no-progress"],
-        cwd=root,
-        env=tool_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    grading = start_grading(root, cluster.address, url)
     subs = find_submissions(root)
     wait_for_records(root, 2)
     victim = cluster.workers[0]
@@ -271,15 +276,7 @@ def test_a_lost_scheduler_stops_cleanly_and_the_rerun_grades_what_is_left(
         first.add_worker()
         first.add_worker()
         first.wait_for_workers(2)
-        grading = subprocess.Popen(
-            [CNN_COURSE, "--course", str(root), "grade", "--scheduler", first.address]
-            + ["--db", url, "--no-progress"],
-            cwd=root,
-            env=tool_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        grading = start_grading(root, first.address, url)
         wait_for_records(root, 2)
         first.scheduler.send_signal(signal.SIGKILL)
         out, err = grading.communicate(timeout=300)
