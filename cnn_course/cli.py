@@ -38,6 +38,7 @@ SUBCOMMAND_MODULES = [
     "cnn_course.collect",
     "cnn_course.return_feedback",
     "cnn_course.canvas",
+    "cnn_course.hub",
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import re
+import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from cnn_course.exchange import ExchangePaths
 # nbgrader's owner check (CollectApp.check_owner): "<path> claims to be submitted by <id>
 # but is owned by <user>; cheating attempt?" -- a warning only; the work is collected.
 _OWNER_WARNING = re.compile(r"claims to be submitted by (\S+) but is owned by (\S+?);")
+# The hub's collect (cnn_course/hub/checked_collect.py) leaves forged or broken entries.
+_REFUSED = re.compile(r"Not collected: inbound/(.+)$", re.MULTILINE)
 
 
 @dataclass
@@ -36,6 +39,8 @@ class CollectResult:
     newer_waiting: list[str] = field(default_factory=list)  # without --update
     not_submitted: list[str] = field(default_factory=list)  # asked for with --student
     owners: dict[str, str] = field(default_factory=dict)  # student -> other OS owner
+    refused: list[str] = field(default_factory=list)  # inbound entries left, and why
+    half_copied: list[str] = field(default_factory=list)  # new folders of a failed run, removed
     reason: str = ""
 
     @property
@@ -161,10 +166,19 @@ def collect_assignment(
             argv.append(f"--CourseDirectory.student_id={who}")
         outcome = run_exchange_app(CollectApp, root, paths, argv)
         result.owners.update(dict(_OWNER_WARNING.findall(outcome.log)))
+        result.refused.extend(m.strip() for m in _REFUSED.findall(outcome.log))
         if not outcome.success:
             result.reason = outcome.reason
             break
     after = collected_timestamps(root, assignment)
+    if result.failed:
+        # nbgrader stopped in the middle of copying: a folder it made in this run may be
+        # half a submission, which a later collect would keep as collected. Made again
+        # by the next collect, so nothing is lost.
+        for student in sorted(set(after) - set(before)):
+            del after[student]
+            shutil.rmtree(root / "submitted" / student / assignment, ignore_errors=True)
+            result.half_copied.append(student)
     for student, submitted_at in sorted(waiting.items()):
         if student not in after:
             continue  # not copied: nbgrader failed before reaching this student
@@ -227,6 +241,8 @@ def collect_lines(results: list[CollectResult]) -> list[str]:
             )
         if r.not_submitted:
             lines.append(f"  nothing submitted by: {', '.join(r.not_submitted)}")
+        for entry in sorted(set(r.refused)):
+            lines.append(f"  warning: not collected, not a student's own submission: {entry}")
         if r.owners:
             owned = ", ".join(f"{s} (owner {u})" for s, u in sorted(r.owners.items()))
             # nbgrader only warns (CollectApp.check_owner); the work is collected anyway.
@@ -244,4 +260,10 @@ def run(args: argparse.Namespace) -> int:
     failed = [r for r in results if r.failed]
     for r in failed:
         print(f"collect {r.assignment} failed: {r.reason}", file=sys.stderr)
+        if r.half_copied:
+            print(
+                f"  removed what this run had copied of {', '.join(r.half_copied)} (maybe "
+                "half a submission); collect again once the cause is fixed",
+                file=sys.stderr,
+            )
     return 1 if failed else 0

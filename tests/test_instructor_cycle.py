@@ -422,3 +422,36 @@ def test_a_student_is_told_what_is_released(cycle: Cycle, tmp_path: Path) -> Non
     note = lab.released_note(empty)
     assert note.startswith("Nothing is released in course other-course yet")
     assert "cnn-course release ASSIGNMENT" in note
+
+
+def test_a_collect_that_stops_midway_keeps_no_half_submission(tmp_path: Path) -> None:
+    """nbgrader stops the whole collect at a file it cannot copy (here a dangling link
+    in zed's folder, after ada's): nothing it made in that run stays, so the next
+    collect, once the cause is fixed, copies everyone whole instead of keeping halves."""
+    exchange_root = tmp_path / "exchange"
+    root = make_course(
+        tmp_path / "course",
+        {},
+        assignments=(TOY,),
+        extra_config=f"c.Exchange.root = {str(exchange_root)!r}\n",
+    )
+    exchange = ExchangePaths(exchange_root, COURSE_ID)
+    assert cnn_course(root, "release", TOY).returncode == 0
+    for student in ("ada", "zed"):
+        fetch(root, student, TOY)
+        hand_in(root, student, "correct")
+    (zed,) = exchange.inbound.glob(f"zed+{TOY}+*")
+    (zed / "notes.txt").symlink_to(tmp_path / "nowhere")
+
+    failed = cnn_course(root, "collect", TOY)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "removed what this run had copied of" in failed.stderr
+    assert not list((root / "submitted").glob(f"*/{TOY}"))
+
+    (zed / "notes.txt").unlink()
+    done = cnn_course(root, "collect", TOY)
+    assert done.returncode == 0, done.stderr
+    assert f"{TOY}: collected 2 student(s) into submitted/ (2 new, 0 updated)" in done.stdout
+    for student in ("ada", "zed"):
+        assert submitted(root, student, "timestamp.txt").is_file()
+        assert solution(submitted(root, student).read_text()) == toy.STUDENT_SOLUTIONS["correct"]

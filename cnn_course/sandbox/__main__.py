@@ -20,8 +20,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     install = commands.add_parser("install", help=f"install the {KERNEL_NAME} kernelspec")
     install.add_argument("--prefix", default=sys.prefix, help="environment prefix")
     install.add_argument("--user", default=SANDBOX_USER, help="sandbox user (as root)")
+    install.add_argument(
+        "--sudo",
+        metavar="WRAPPER",
+        default=None,
+        help="graders are not root: start the kernel with `sudo -n WRAPPER` (the root-owned "
+        "script of cnn_course/sandbox/sudo.py; cnn-course hub setup installs it)",
+    )
     args = parser.parse_args(argv)
-    folder = ensure_kernelspec(args.prefix)
+    folder = ensure_kernelspec(args.prefix, sudo_wrapper=args.sudo)
     print(f"kernelspec {KERNEL_NAME}: {folder}")
     if is_root():
         account = ensure_sandbox_user(args.user)

@@ -100,10 +100,22 @@ def kernel_argv(python: str = sys.executable) -> list[str]:
     return [python, "-I", "-m", "cnn_course.sandbox.launcher", "-f", "{connection_file}"]
 
 
-def kernelspec_dict(python: str = sys.executable) -> dict[str, object]:
-    """Contents of ``kernel.json`` for the grading kernel."""
+def kernelspec_dict(
+    python: str = sys.executable, sudo_wrapper: str | Path | None = None
+) -> dict[str, object]:
+    """Contents of ``kernel.json`` for the grading kernel.
+
+    With ``sudo_wrapper`` the kernel starts through ``sudo -n WRAPPER`` (graders who are
+    not root: :mod:`cnn_course.sandbox.sudo`).
+    """
+    if sudo_wrapper is not None:
+        from cnn_course.sandbox.sudo import kernel_argv_via_sudo
+
+        argv = kernel_argv_via_sudo(sudo_wrapper)
+    else:
+        argv = kernel_argv(python)
     return {
-        "argv": kernel_argv(python),
+        "argv": argv,
         "display_name": DISPLAY_NAME,
         "language": "python",
         "interrupt_mode": "signal",
@@ -111,7 +123,9 @@ def kernelspec_dict(python: str = sys.executable) -> dict[str, object]:
     }
 
 
-def ensure_kernelspec(prefix: str | Path = sys.prefix) -> Path:
+def ensure_kernelspec(
+    prefix: str | Path = sys.prefix, sudo_wrapper: str | Path | None = None
+) -> Path:
     """Install (or refresh) the "cnn-grader" kernelspec under ``prefix``.
 
     Parameters
@@ -119,6 +133,8 @@ def ensure_kernelspec(prefix: str | Path = sys.prefix) -> Path:
     prefix : str or Path
         Environment prefix; the spec goes to ``<prefix>/share/jupyter/kernels/cnn-grader``,
         where jupyter_client finds it for this environment's Python.
+    sudo_wrapper : str or Path, optional
+        Start the kernel through ``sudo -n sudo_wrapper`` (see :func:`kernelspec_dict`).
 
     Returns
     -------
@@ -128,7 +144,7 @@ def ensure_kernelspec(prefix: str | Path = sys.prefix) -> Path:
     folder = Path(prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
     folder.mkdir(parents=True, exist_ok=True)
     spec_file = folder / "kernel.json"
-    text = json.dumps(kernelspec_dict(), indent=1) + "\n"
+    text = json.dumps(kernelspec_dict(sudo_wrapper=sudo_wrapper), indent=1) + "\n"
     if not spec_file.exists() or spec_file.read_text() != text:
         spec_file.write_text(text)
     return folder

@@ -76,6 +76,7 @@ from cnn_course.sandbox.permissions import (
     remove_owned,
     sweep_private_dirs,
 )
+from cnn_course.sandbox.sudo import Caller, as_caller, caller_gone, grant_sockets, sudo_caller
 
 log = logging.getLogger("cnn_course.sandbox.launcher")
 
@@ -120,12 +121,18 @@ _KEEP_ENV_PREFIXES = ("LC_", "JPY_", "OMP_", "OPENBLAS_", "MKL_")
 # What the kernel execs: a fresh interpreter (``-I``: no working directory on sys.path,
 # no PYTHON* variables). argv[1] is the notebook's folder, appended to sys.path last so a
 # student's numpy.py never shadows the real one (the quiz imports quiz_variant.py there).
-KERNEL_BOOTSTRAP = """import ctypes, sys
+# The sockets are bound with group-class bits (umask 007), which a grader's ACL entry needs
+# (cnn_course/sandbox/sudo.py); the private folder is 700 otherwise. Then the umask is back.
+KERNEL_BOOTSTRAP = """import ctypes, os, sys
 if ctypes.CDLL(None).prctl(4, 0, 0, 0, 0):
     raise SystemExit("cannot clear the dumpable flag")
 sys.path.append(sys.argv.pop(1))
 from ipykernel.kernelapp import IPKernelApp
-IPKernelApp.launch_instance(argv=sys.argv[1:])
+app = IPKernelApp.instance()
+umask = os.umask(0o007)
+app.initialize(sys.argv[1:])
+os.umask(umask)
+app.start()
 """
 
 
@@ -501,12 +508,16 @@ def is_autograde_dir(cwd: Path, course_root: Path | None) -> bool:
     return autograded.name == "autograded" and os.environ.get("NBGRADER_EXECUTION") == "autograde"
 
 
-def copy_files(source_fd: int, target: Path, uid: int, gid: int, limits: Limits) -> list[str]:
+def copy_files(
+    source_fd: int, target: Path, uid: int, gid: int, limits: Limits, caller: Caller | None = None
+) -> list[str]:
     """Copy the regular files and folders below ``source_fd`` into ``target``, for ``uid``.
 
     Never follows a link (``O_NOFOLLOW`` relative to folder handles, then ``fstat``):
     links, devices and pipes are skipped. At most ``limits.scratch_files`` entries and
-    ``limits.scratch_mb`` MiB in all, folders at most :data:`COPY_DEPTH` deep.
+    ``limits.scratch_mb`` MiB in all, folders at most :data:`COPY_DEPTH` deep. With a
+    ``caller`` (a grader through sudo) every source is opened with the caller's
+    permissions, so a grader cannot have root copy what they could not read.
 
     Returns
     -------
@@ -525,10 +536,14 @@ def copy_files(source_fd: int, target: Path, uid: int, gid: int, limits: Limits)
                 if budget["files"] <= 0:
                     skipped.append(f"{name}: too many files")
                 elif stat.S_ISREG(info.st_mode):
-                    _copy_file(folder_fd, name, into / name, uid, gid, budget, skipped)
+                    source = _open_for(caller, name, _READ_FLAGS, folder_fd, skipped)
+                    if source is not None:
+                        _copy_file(source, name, into / name, uid, gid, budget, skipped)
                 elif stat.S_ISDIR(info.st_mode) and depth < COPY_DEPTH:
                     flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-                    sub = os.open(name, flags, dir_fd=folder_fd)
+                    sub = _open_for(caller, name, flags, folder_fd, skipped)
+                    if sub is None:
+                        continue
                     (into / name).mkdir(mode=0o700)
                     os.lchown(into / name, uid, gid)
                     budget["files"] -= 1
@@ -540,8 +555,23 @@ def copy_files(source_fd: int, target: Path, uid: int, gid: int, limits: Limits)
     return skipped
 
 
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def _open_for(
+    caller: Caller | None, name: str, flags: int, folder_fd: int, skipped: list[str]
+) -> int | None:
+    """Open ``name`` in ``folder_fd`` with the caller's permissions; None if refused."""
+    try:
+        with as_caller(caller):
+            return os.open(name, flags, dir_fd=folder_fd)
+    except PermissionError:
+        skipped.append(f"{name}: the grader cannot read it")
+        return None
+
+
 def _copy_file(
-    folder_fd: int,
+    source: int,
     name: str,
     target: Path,
     uid: int,
@@ -549,8 +579,7 @@ def _copy_file(
     budget: dict[str, int],
     skipped: list[str],
 ) -> None:
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-    source = os.open(name, flags, dir_fd=folder_fd)
+    """Copy the open file ``source`` (closed after) to ``target``, within ``budget``."""
     try:
         info = os.fstat(source)
         if not stat.S_ISREG(info.st_mode) or info.st_size > budget["bytes"]:
@@ -595,7 +624,7 @@ def socket_links(connection_file: Path) -> list[Path]:
     return [Path(f"{info['ip']}-{info[name]}") for name in PORT_NAMES]
 
 
-def relocate_sockets(connection_file: Path, private: Path) -> Path:
+def relocate_sockets(connection_file: Path, private: Path, caller: Caller | None = None) -> Path:
     """Make the kernel bind its unix sockets in ``private``, reachable at the grader's paths.
 
     Parameters
@@ -604,6 +633,9 @@ def relocate_sockets(connection_file: Path, private: Path) -> Path:
         The grader's connection file (root's, mode 600).
     private : Path
         This kernel's private folder.
+    caller : Caller, optional
+        A grader who is not root (through sudo): their connection file is read, and the
+        links made, with their permissions only.
 
     Returns
     -------
@@ -611,7 +643,8 @@ def relocate_sockets(connection_file: Path, private: Path) -> Path:
         A copy of the connection file whose ``ip`` (the socket path prefix) points into
         ``private``; each path the grader will connect to is a symlink to its socket.
     """
-    info = json.loads(connection_file.read_text())
+    with as_caller(caller):
+        info = json.loads(connection_file.read_text())
     if info.get("transport") != "ipc":
         raise SandboxError(
             f"the {KERNEL_NAME} kernel runs without network as root, so it needs unix "
@@ -624,8 +657,9 @@ def relocate_sockets(connection_file: Path, private: Path) -> Path:
             "(see sandbox_config())"
         )
     prefix = private / "kernel"
-    for name in PORT_NAMES:
-        _link_socket(Path(f"{info['ip']}-{info[name]}"), Path(f"{prefix}-{info[name]}"))
+    with as_caller(caller):
+        for name in PORT_NAMES:
+            _link_socket(Path(f"{info['ip']}-{info[name]}"), Path(f"{prefix}-{info[name]}"))
     copy = private / "connection.json"
     copy.write_text(json.dumps(dict(info, ip=str(prefix))))
     os.chmod(copy, 0o600)
@@ -650,6 +684,7 @@ class Plan:
     kernel_args: list[str]
     grader: int = field(default_factory=os.getppid)
     lost: list[str] = field(default_factory=list)
+    caller: Caller | None = None
 
 
 def kernel_identity(group_user: str, launcher_pid: int) -> Identity:
@@ -694,8 +729,15 @@ def secret_folders(course_root: Path | None, cwd: Path, packages: list[Path]) ->
     return {s for s in secrets if not any(s != o and s.is_relative_to(o) for o in secrets)}
 
 
-def make_plan(args: argparse.Namespace, kernel_args: list[str], limits: Limits) -> Plan:
-    """Decide the kernel's uid, private folder and view; make the private folder."""
+def make_plan(
+    args: argparse.Namespace, kernel_args: list[str], limits: Limits, caller: Caller | None = None
+) -> Plan:
+    """Decide the kernel's uid, private folder and view; make the private folder.
+
+    With a ``caller`` (a grader who is not root, through sudo), the connection file is
+    read and the socket links are made with the caller's permissions, and the caller may
+    reach the kernel's sockets.
+    """
     identity = kernel_identity(
         args.user or os.environ.get("CNN_SANDBOX_USER") or SANDBOX_USER, os.getpid()
     )
@@ -707,9 +749,12 @@ def make_plan(args: argparse.Namespace, kernel_args: list[str], limits: Limits) 
         for sub in ("home", "tmp", "work"):
             (private / sub).mkdir(mode=0o700)
         connection_file = Path(args.connection_file)
-        links = socket_links(connection_file)
-        copy = relocate_sockets(connection_file, private)
+        with as_caller(caller):
+            links = socket_links(connection_file)
+        copy = relocate_sockets(connection_file, private, caller)
         chown_tree(private, identity.uid, identity.gid)
+        if caller is not None:
+            grant_sockets(private, caller.uid)
         cwd = Path.cwd()
         course_root = Path(args.course_root).resolve() if args.course_root else None
         packages = package_dirs()
@@ -725,7 +770,9 @@ def make_plan(args: argparse.Namespace, kernel_args: list[str], limits: Limits) 
     except BaseException:
         shutil.rmtree(private, ignore_errors=True)
         raise
-    return Plan(identity, limits, private, copy, links, cwd, copy_workdir, view, kernel_args)
+    return Plan(
+        identity, limits, private, copy, links, cwd, copy_workdir, view, kernel_args, caller=caller
+    )
 
 
 # --------------------------------------------------------------------------- processes
@@ -755,8 +802,9 @@ def _exit_like(status: int) -> None:
     if os.WIFSIGNALED(status):
         signum = os.WTERMSIG(status)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        signal.signal(signum, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
+        if signum not in (signal.SIGKILL, signal.SIGSTOP):  # these have no handler to reset
+            signal.signal(signum, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
         os.kill(os.getpid(), signum)
         os._exit(128 + signum)
     os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
@@ -777,9 +825,10 @@ def cleanup(plan: Plan) -> None:
     kill_uid(plan.identity.uid)
     remove_owned(plan.identity.uid)  # without a mount namespace, /tmp was the host's
     shutil.rmtree(plan.private, ignore_errors=True)
-    for link in plan.links:
-        if link.is_symlink() and os.readlink(link).startswith(str(plan.private)):
-            link.unlink(missing_ok=True)
+    with as_caller(plan.caller):
+        for link in plan.links:
+            if link.is_symlink() and os.readlink(link).startswith(str(plan.private)):
+                link.unlink(missing_ok=True)
 
 
 def supervise(plan: Plan, alive_fd: int, status_fd: int, pid_namespace: bool) -> None:
@@ -796,7 +845,8 @@ def supervise(plan: Plan, alive_fd: int, status_fd: int, pid_namespace: bool) ->
     for name in lost:
         log.warning("protection lost: %s", LOST_WITHOUT_NAMESPACES[name])
     ident, limits = plan.identity, plan.limits
-    source_fd = os.open(plan.cwd, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    with as_caller(plan.caller):
+        source_fd = os.open(plan.cwd, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     if "mount" in lost:
         workdir, tmp = plan.private / "work", plan.private / "tmp"
         blocked = [str(p) for p in plan.view.keeps if blocked_ancestor(p, ident)]
@@ -816,7 +866,7 @@ def supervise(plan: Plan, alive_fd: int, status_fd: int, pid_namespace: bool) ->
         if pid_namespace:
             _mount("proc", Path("/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     if plan.copy_workdir:
-        for problem in copy_files(source_fd, workdir, ident.uid, ident.gid, limits):
+        for problem in copy_files(source_fd, workdir, ident.uid, ident.gid, limits, plan.caller):
             log.warning("not copied into the kernel's folder: %s", problem)
     os.close(source_fd)
     kernel_pid: list[int] = []
@@ -905,8 +955,13 @@ def run_kernel(plan: Plan, workdir: Path, tmp: Path, parent: int) -> None:
     os.execv(sys.executable, argv + plan.kernel_args)
 
 
-def wait_unless_orphaned(pid: int, grader: int, interval: float = 0.5) -> int:
+def wait_unless_orphaned(
+    pid: int, grader: int, interval: float = 0.5, caller: Caller | None = None
+) -> int:
     """Wait for child ``pid``; SIGKILL it if this process's parent ``grader`` goes away.
+
+    Through sudo (``caller``), the parent is sudo, which outlives the grading process
+    behind it: that process's end counts too.
 
     ipykernel stops by itself when its parent dies (``JPY_PARENT_PID``), but the kernel's
     parent is the supervisor: a grader that crashed would leave the kernel running. The
@@ -921,7 +976,7 @@ def wait_unless_orphaned(pid: int, grader: int, interval: float = 0.5) -> int:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             return status
-        if os.getppid() != grader:
+        if os.getppid() != grader or (caller is not None and caller_gone(caller)):
             log.warning("the grader (pid %d) is gone: stopping the kernel", grader)
             os.kill(pid, signal.SIGKILL)
             return os.waitpid(pid, 0)[1]
@@ -962,7 +1017,7 @@ def run_as_root(plan: Plan) -> None:
     child.append(pid)
     os.close(status_w)
     os.close(launcher_r)
-    supervisor_status = wait_unless_orphaned(pid, plan.grader)
+    supervisor_status = wait_unless_orphaned(pid, plan.grader, caller=plan.caller)
     report = b""
     while chunk := os.read(status_r, 64):
         report += chunk
@@ -1023,7 +1078,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if os.geteuid() != 0:
             run_unprivileged(limits, args.connection_file, kernel_args)
             return
-        plan = make_plan(args, kernel_args, limits)
+        plan = make_plan(args, kernel_args, limits, sudo_caller())
     except (SandboxError, OSError, ValueError) as error:
         log.critical("cannot start a confined kernel: %s", error)
         raise SystemExit(1) from None
