@@ -227,3 +227,23 @@ def test_checked_collect_copies_no_link(tmp_path: Path) -> None:
         p.relative_to(tmp_path / "copy").as_posix() for p in (tmp_path / "copy").rglob("*")
     )
     assert copied == ["filters.ipynb", "sub"]
+
+
+@needs_root
+def test_remove_account_waits_for_the_accounts_processes() -> None:
+    """userdel refuses an account whose processes run: they are killed and waited for."""
+    from cnn_course.hub.deploy import ensure_account, remove_account
+
+    name = f"hr{os.getpid() % 100000}"
+    assert ensure_account(name)
+    sleeper = subprocess.Popen(["runuser", "-u", name, "--", "sleep", "300"])
+    try:
+        assert remove_account(name) == f"removed account {name}"
+        with pytest.raises(KeyError):
+            pwd.getpwnam(name)
+        assert not Path(f"/home/{name}").exists()
+        assert remove_account(name) == f"account {name} was already gone"
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        subprocess.run(["userdel", "--remove", name], capture_output=True, check=False)

@@ -26,6 +26,7 @@ import pwd
 import secrets
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -332,6 +333,28 @@ def start(settings: HubSettings) -> subprocess.Popen[bytes]:
     )
 
 
+def remove_account(name: str, timeout: float = 30.0) -> str:
+    """Stop ``name``'s processes and remove the account and its home; say what happened.
+
+    ``userdel`` refuses an account whose processes still run, and a killed process takes
+    a moment to go: wait for them first.
+    """
+    try:
+        uid = pwd.getpwnam(name).pw_uid
+    except KeyError:
+        return f"account {name} was already gone"
+    deadline = time.monotonic() + timeout
+    while True:
+        subprocess.run(["pkill", "-KILL", "-u", str(uid)], capture_output=True, check=False)
+        gone = subprocess.run(["userdel", "--remove", name], capture_output=True, text=True)
+        if gone.returncode in (0, 12):  # 12: the home could not be removed (said below)
+            break
+        if time.monotonic() > deadline:
+            return f"could not remove account {name}: {gone.stderr.strip()}"
+        time.sleep(0.5)
+    return f"removed account {name}"
+
+
 def remove(settings: HubSettings, say: Callable[[str], None] = print) -> None:
     """Undo the setup: the accounts it made (homes included), sudo rule, prefix, group.
 
@@ -339,9 +362,7 @@ def remove(settings: HubSettings, say: Callable[[str], None] = print) -> None:
     are left; this course's folder in the exchange goes.
     """
     for name in settings.created_accounts:
-        subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True, check=False)
-        subprocess.run(["userdel", "--remove", name], capture_output=True, check=False)
-        say(f"removed account {name}")
+        say(remove_account(name))
     settings.sudoers_file.unlink(missing_ok=True)
     shutil.rmtree(settings.exchange / settings.course_id, ignore_errors=True)
     if settings.created_group:
