@@ -6,7 +6,7 @@ above traceback" error. :func:`failure_reason` finds the line that names the exc
 invalid JSON, copied cells, removed cells, a wrong file name, ...), and
 :func:`stopping_failure` recognises failures of the grading machine rather than of the
 submission (a full disk, a locked or unreachable gradebook), which stop the batch. The
-runner keeps the reasons in ``autograde_failures.json`` (:func:`record_failures`) and
+runner keeps the reasons in ``reports/autograde_failures.json`` (:func:`record_failures`) and
 gives the student a feedback page that says why (:func:`write_failure_feedback`).
 """
 
@@ -173,7 +173,10 @@ def explain_failure(log: str) -> str | None:
 
 # Written into the course by ``grade``: why each submission that failed to autograde failed
 # (a JSON list of {"assignment", "student", "reason"}), read by the instructor's report.
-FAILURES_FILE = "autograde_failures.json"
+# Beside the review's flags.json in reports/, not loose in the course root (#15); a file an
+# earlier version left in the root is still read until the next grading run replaces it.
+FAILURES_FILE = "reports/autograde_failures.json"
+_OLD_FAILURES_FILE = "autograde_failures.json"
 
 FAILURE_NOTE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{assignment}: not graded</title></head>
@@ -225,7 +228,7 @@ def write_failure_feedback(api: Any, submission: Submission, log: str) -> None:
 
 
 def record_failures(root: Path | str, results: Iterable[TaskResult]) -> Path:
-    """Keep why submissions failed to autograde in ``<root>/autograde_failures.json``.
+    """Keep why submissions failed to autograde in ``<root>/reports/autograde_failures.json``.
 
     Entries of the submissions in ``results`` are replaced: a failure records its reason,
     a success removes the submission's old entry; other entries are kept.
@@ -236,6 +239,10 @@ def record_failures(root: Path | str, results: Iterable[TaskResult]) -> Path:
         The file, a JSON list of ``{"assignment", "student", "reason"}`` objects.
     """
     path = Path(root) / FAILURES_FILE
+    path.parent.mkdir(exist_ok=True)
+    old = Path(root) / _OLD_FAILURES_FILE
+    if not path.exists() and old.is_file():
+        old.replace(path)  # carry the entries of other submissions over
     results = [r for r in results if r.submission is not None]
     done = {(r.submission.assignment, r.submission.student) for r in results}
     try:
@@ -261,11 +268,14 @@ def recorded_failures(root: Path) -> dict[tuple[str, str], str]:
     Returns
     -------
     dict
-        ``(assignment, student) -> reason`` from ``<root>/autograde_failures.json``; empty
+        ``(assignment, student) -> reason`` from ``<root>/reports/autograde_failures.json``; empty
         if the file does not exist or cannot be read.
     """
+    path = root / FAILURES_FILE
+    if not path.exists():
+        path = root / _OLD_FAILURES_FILE
     try:
-        entries = json.loads((root / FAILURES_FILE).read_text(encoding="utf-8"))
+        entries = json.loads(path.read_text(encoding="utf-8"))
         return {(e["assignment"], e["student"]): str(e["reason"]) for e in entries}
     except (OSError, ValueError, TypeError, KeyError):
         return {}

@@ -9,7 +9,7 @@ file has the same shape whatever happened:
     ``graded`` (the score is of the submission in ``submitted/``), ``not graded`` (grading
     it failed: the score columns are left empty) or ``not submitted``.
 ``status_reason``
-    Why not graded, in the runner's words (``autograde_failures.json``).
+    Why not graded, in the runner's words (``reports/autograde_failures.json``).
 ``hand_grading_pending``
     Points of cells no human has graded yet (``0`` when none), for graded rows: the score
     leaves them out until the formgrader's grades are in; ``status_reason`` says so too.

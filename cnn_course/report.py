@@ -28,7 +28,7 @@ Everything is read from the gradebook (``nbgrader.api.Gradebook``) and from the 
 notebooks; nothing from logs. Statistics cover graded submissions only: a submission whose
 notebook could not be graded is listed under failures instead of counting as 0, with the
 cause found in the submitted files (no notebook, a wrong name, invalid JSON, copied cells)
-or else the one ``cnn-course grade`` recorded in ``<course>/autograde_failures.json``
+or else the one ``cnn-course grade`` recorded in ``<course>/reports/autograde_failures.json``
 (e.g. the kernel died). Cells that ran out of time (nbgrader's cell timeout, or the
 grading engine's per-call limit) and kernels that died are listed too.
 

@@ -3,7 +3,7 @@
 ``cnn-course status [ASSIGNMENT ...]`` prints, per assignment: whether it was generated
 and released to the exchange, how many students submitted, how many of those are graded
 (to the end, as :mod:`cnn_course.completion` records it), could not be graded (with the
-reason, from ``autograde_failures.json``) or are still to grade, how many wait for hand
+reason, from ``reports/autograde_failures.json``) or are still to grade, how many wait for hand
 grading, and how much feedback was made and returned. Read only: it changes nothing.
 """
 

@@ -12,6 +12,7 @@ import pytest
 
 from cnn_course import completion
 from cnn_course.errors import CourseInputError
+from cnn_course.failures import FAILURES_FILE
 from cnn_course.grade_status import mark_status
 from cnn_course.submissions import Submission
 
@@ -105,7 +106,8 @@ def test_status_columns_blank_the_scores_of_work_not_graded(tmp_path: Path) -> N
     export.write_text(header + "".join(rows))
     for student in ("ada", "bob"):
         (tmp_path / "submitted" / student / "a1").mkdir(parents=True)
-    (tmp_path / "autograde_failures.json").write_text(
+    (tmp_path / "reports").mkdir()
+    (tmp_path / FAILURES_FILE).write_text(
         json.dumps([{"assignment": "a1", "student": "bob", "reason": "not valid JSON"}])
     )
     mark_status(export, tmp_path)

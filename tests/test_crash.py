@@ -209,7 +209,7 @@ def test_work_that_cannot_be_graded_is_not_exported_with_its_old_score(
     }
     report = cli(root, "report")
     assert report.returncode == 0, report.stderr
-    failures = json.loads((root / "autograde_failures.json").read_text())
+    failures = json.loads((root / "reports" / "autograde_failures.json").read_text())
     assert {e["student"] for e in failures} == set(reasons)
     status = cli(root, "status", A)
     assert status.returncode == 0, status.stderr

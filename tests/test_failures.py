@@ -51,3 +51,22 @@ def test_the_reason_is_the_exception_line_of_the_first_traceback() -> None:
     assert (
         failure_reason(log) == "nbformat.reader.NotJSONError: Notebook does not appear to be JSON"
     )
+
+
+def test_failures_are_kept_in_reports_and_an_old_root_file_is_carried_over(tmp_path) -> None:
+    """The record lives in reports/, not loose in the course root; a file an earlier
+    version left in the root is read, and its other entries kept at the next run."""
+    import json
+
+    from cnn_course.failures import FAILURES_FILE, record_failures, recorded_failures
+    from cnn_course.runner import FAILED, TaskResult
+    from cnn_course.submissions import Submission
+
+    old = tmp_path / "autograde_failures.json"
+    old.write_text(json.dumps([{"assignment": "a1", "student": "bo", "reason": "cut in half"}]))
+    assert recorded_failures(tmp_path) == {("a1", "bo"): "cut in half"}
+    failed = TaskResult("autograde", Submission("a1", "cy"), FAILED, reason="timed out")
+    path = record_failures(tmp_path, [failed])
+    assert path == tmp_path / FAILURES_FILE == tmp_path / "reports" / "autograde_failures.json"
+    assert not old.exists()
+    assert recorded_failures(tmp_path) == {("a1", "bo"): "cut in half", ("a1", "cy"): "timed out"}
