@@ -24,8 +24,10 @@ from cnn_course.exchange import ExchangePaths
 # nbgrader's owner check (CollectApp.check_owner): "<path> claims to be submitted by <id>
 # but is owned by <user>; cheating attempt?" -- a warning only; the work is collected.
 _OWNER_WARNING = re.compile(r"claims to be submitted by (\S+) but is owned by (\S+?);")
-# The hub's collect (cnn_course/hub/checked_collect.py) leaves forged or broken entries.
-_REFUSED = re.compile(r"Not collected: inbound/(.+)$", re.MULTILINE)
+# How the hub's collect (cnn_course/hub/checked_collect.py) logs each forged or broken
+# entry it leaves; defined here, where it is read back, and used there.
+REFUSED_PREFIX = "Not collected: inbound/"
+_REFUSED = re.compile(rf"{re.escape(REFUSED_PREFIX)}(.+)$", re.MULTILINE)
 
 
 @dataclass

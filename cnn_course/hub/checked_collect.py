@@ -25,8 +25,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.exchange.default.collect import ExchangeCollect, groupby
 from nbgrader.utils import check_mode, ignore_patterns, parse_utc
 
-# How each refused entry is logged; `cnn-course collect` lists them from the log.
-REFUSED = "Not collected: inbound/"
+from cnn_course.collect import REFUSED_PREFIX  # `cnn-course collect` lists them from the log
 
 
 class OwnerCheckedCollect(ExchangeCollect):
@@ -49,7 +48,7 @@ class OwnerCheckedCollect(ExchangeCollect):
         return {"username": username, "filename": name, "timestamp": timestamp}
 
     def _skip(self, name: str, why: str) -> None:
-        self.log.warning("%s%s (%s)", REFUSED, name, why)
+        self.log.warning("%s%s (%s)", REFUSED_PREFIX, name, why)
         return None
 
     def init_src(self) -> None:
