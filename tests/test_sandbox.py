@@ -798,6 +798,69 @@ def test_a_kernel_whose_grader_died_stops(tmp_path: Path) -> None:
         Path(connection_file).unlink(missing_ok=True)  # the dead grader's to remove
 
 
+DYING_GRADER = """
+import os, sys
+from jupyter_client import KernelManager
+from cnn_course.sandbox import KERNEL_NAME, sandbox_config
+config = sandbox_config(sys.argv[1])
+manager = KernelManager(kernel_name=KERNEL_NAME, config=config)
+arguments = config.Autograde.Exporter.Execute.extra_arguments
+manager.start_kernel(cwd=sys.argv[1], extra_arguments=arguments)
+with open(sys.argv[2], "w") as out:
+    print(manager.provisioner.pid, manager.connection_file, file=out)
+os._exit(0)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@needs_root
+def test_a_grader_that_dies_as_its_kernel_starts_leaves_nothing(tmp_path: Path) -> None:
+    """The grader dies while its launcher is still planning: the launcher must not take
+    init for its grader (a kernel once ran on for good that way); it stops, and cleans up."""
+    folder = quiz_folder(tmp_path, "me")
+    told = tmp_path / "launcher.txt"
+    for _ in range(3):  # the grader dies at a different moment of the launcher's start
+        # Not through pipes: a launcher left running would hold them open, and hang the test.
+        subprocess.run(
+            [sys.executable, "-c", DYING_GRADER, str(folder), str(told)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=True,
+            timeout=120,
+        )
+        pid_text, connection_file = told.read_text().split()
+        launcher_id = int(pid_text)
+        STARTED.append(launcher_id)
+        try:
+            assert wait_until(lambda pid=launcher_id: not _alive(pid)), "the launcher runs on"
+            assert_clean(launcher.kernel_uid(launcher_id))
+        finally:
+            Path(connection_file).unlink(missing_ok=True)
+
+
+@needs_root
+def test_a_launcher_whose_grader_is_gone_refuses_to_start() -> None:
+    """Started for a grader that has already ended (``JPY_PARENT_PID``): no kernel."""
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    result = subprocess.run(
+        [sys.executable, "-m", "cnn_course.sandbox.launcher", "-f", "/nonexistent.json"],
+        env={**os.environ, "JPY_PARENT_PID": str(ended.pid)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert f"the grader (pid {ended.pid}) is gone before the kernel started" in result.stderr
+
+
 @needs_root
 def test_a_kernel_cannot_signal_another_kernel(tmp_path: Path) -> None:
     """Every kernel once ran as one uid, and a detached process SIGKILLed four

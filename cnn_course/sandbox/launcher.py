@@ -62,7 +62,7 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -682,7 +682,7 @@ class Plan:
     copy_workdir: bool
     view: View
     kernel_args: list[str]
-    grader: int = field(default_factory=os.getppid)
+    grader: int
     lost: list[str] = field(default_factory=list)
     caller: Caller | None = None
 
@@ -730,9 +730,15 @@ def secret_folders(course_root: Path | None, cwd: Path, packages: list[Path]) ->
 
 
 def make_plan(
-    args: argparse.Namespace, kernel_args: list[str], limits: Limits, caller: Caller | None = None
+    args: argparse.Namespace,
+    kernel_args: list[str],
+    limits: Limits,
+    grader: int,
+    caller: Caller | None = None,
 ) -> Plan:
     """Decide the kernel's uid, private folder and view; make the private folder.
+
+    ``grader`` is this process's parent when it started (see :func:`grader_at_start`).
 
     With a ``caller`` (a grader who is not root, through sudo), the connection file is
     read and the socket links are made with the caller's permissions, and the caller may
@@ -771,7 +777,17 @@ def make_plan(
         shutil.rmtree(private, ignore_errors=True)
         raise
     return Plan(
-        identity, limits, private, copy, links, cwd, copy_workdir, view, kernel_args, caller=caller
+        identity,
+        limits,
+        private,
+        copy,
+        links,
+        cwd,
+        copy_workdir,
+        view,
+        kernel_args,
+        grader,
+        caller=caller,
     )
 
 
@@ -1069,8 +1085,31 @@ def run_unprivileged(limits: Limits, connection_file: str, kernel_args: list[str
     )
 
 
+def grader_at_start(parent: int, environ: Mapping[str, str] = os.environ) -> Caller | None:
+    """Check that the grading process behind ``parent`` still runs; the caller, if sudo.
+
+    ``parent`` is this process's parent, read first thing: the launcher stops its kernel
+    once its parent changes (:func:`wait_unless_orphaned`), and a parent read after the
+    grader died would already be init, so the kernel would run on for good.
+    jupyter_client names the grader in ``JPY_PARENT_PID``: a parent that is another
+    process (through sudo, sudo's parent must be the grader) means the grader is gone.
+
+    Raises
+    ------
+    SandboxError
+        If the grader is gone already.
+    """
+    caller = sudo_caller(environ, parent)
+    grader = caller.grader_pid if caller is not None else parent
+    named = environ.get("JPY_PARENT_PID", "")
+    if os.getppid() != parent or grader == 1 or (named.isdigit() and int(named) != grader):
+        raise SandboxError(f"the grader (pid {named or grader}) is gone before the kernel started")
+    return caller
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Confine, then run ipykernel (see the module doc)."""
+    parent = os.getppid()  # first of all: see grader_at_start
     _setup_log()
     args, kernel_args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -1078,7 +1117,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         if os.geteuid() != 0:
             run_unprivileged(limits, args.connection_file, kernel_args)
             return
-        plan = make_plan(args, kernel_args, limits, sudo_caller())
+        caller = grader_at_start(parent)
+        plan = make_plan(args, kernel_args, limits, parent, caller)
     except (SandboxError, OSError, ValueError) as error:
         log.critical("cannot start a confined kernel: %s", error)
         raise SystemExit(1) from None
