@@ -10,6 +10,7 @@ and keep only what is particular to their topic.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,8 +76,8 @@ class Assignment:
         What a fully correct student writes in those cells.
     pack_mistakes : bool
         Whether the pipeline lets mistakes in *different* contract names share one
-        submission (each name's cells only call that name), to keep its nbgrader run short;
-        the in-process tests still check every mistake alone.
+        submission (see :func:`pack`), to keep its nbgrader run short; the in-process
+        tests still check every mistake alone.
     """
 
     name: str
@@ -163,12 +164,14 @@ FILTERS = Assignment(
     filters,
     auto_points=50,
     givens={"line_image": answers.line_image, "laplacian": answers.laplacian},
+    pack_mistakes=True,
 )
 OUTPUT_SIZE = Assignment(
     "02_output_size",
     output_size,
     auto_points=50,
     givens={"network_input": answers.NETWORK_INPUT, "network": answers.NETWORK},
+    pack_mistakes=True,
 )
 CONV1X1 = Assignment(
     "03_conv1x1",
@@ -313,13 +316,36 @@ class GradingSpecChecks:
 # --- the real nbgrader pipeline -----------------------------------------------------------
 
 
+def _calls(mistake: StudentMistake, other: StudentMistake) -> bool:
+    """Whether ``mistake``'s code calls ``other``'s function by name."""
+    code = as_source(mistake.code, mistake.function)
+    return re.search(rf"\b{re.escape(other.function)}\s*\(", code) is not None
+
+
 def pack(all_mistakes: list[StudentMistake], together: bool) -> list[list[StudentMistake]]:
-    """Group mistakes into submissions: one each, or ``together`` at most one per name."""
+    """Group mistakes into submissions: one each, or ``together`` at most one per name.
+
+    Two mistakes share a submission only if neither one's code calls the other's function
+    (a worked answer computed with the student's own function would fail for the wrong
+    reason), so each keeps the feedback it has alone.
+    """
     rounds: list[list[StudentMistake]] = []
     for mistake in all_mistakes:
         free = None
         if together:
-            free = next((r for r in rounds if all(m.function != mistake.function for m in r)), None)
+            free = next(
+                (
+                    r
+                    for r in rounds
+                    if all(
+                        m.function != mistake.function
+                        and not _calls(m, mistake)
+                        and not _calls(mistake, m)
+                        for m in r
+                    )
+                ),
+                None,
+            )
         if free is None:
             rounds.append(free := [])
         free.append(mistake)
