@@ -551,6 +551,7 @@ class DemoResult:
     report: ReportFiles
     leaks: list[Any]
     seconds: dict[str, float] = field(default_factory=dict)
+    copying: list[Any] = field(default_factory=list)  # copying.CopyingSuspicion
 
     @property
     def grades_csv(self) -> Path:
@@ -627,11 +628,11 @@ def run_demo(
         f"in {seconds['grading']:.1f} s ({len(run.failures)} failed)"
     )
     started = time.perf_counter()
-    _, files = build_report(root)
+    course_report, files = build_report(root)
     leaks = feedback_leaks(root)
     seconds["report"] = time.perf_counter() - started
     scores = read_scores(root, list(klass), assignments)
-    return DemoResult(root, scores, run, files, leaks, seconds)
+    return DemoResult(root, scores, run, files, leaks, seconds, course_report.copying())
 
 
 def summary(result: DemoResult, klass: Mapping[str, Mapping[str, Plan]] = CLASS) -> list[str]:
@@ -643,6 +644,7 @@ def summary(result: DemoResult, klass: Mapping[str, Mapping[str, Plan]] = CLASS)
         f"! {f.step} {f.submission or 'gradebook'}: {f.reason}" for f in result.grading.failures
     ]
     lines += [f"! feedback shows hidden test code: {leak}" for leak in result.leaks]
+    lines += [f"? {suspicion.line}" for suspicion in result.copying]
     if result.grading.reviews is not None:
         from cnn_course.integrity import summary_lines
 

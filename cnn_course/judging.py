@@ -182,6 +182,17 @@ def _matches(planned: Planned, payload: Any) -> bool:
     )
 
 
+def quiz_values(planned: list[Planned], found: list[Any]) -> list[tuple[str, Any]]:
+    """``(question, value as sent)`` for each quiz call's results, to look for copying."""
+    return [
+        (p.call.name, payload.get("value"))
+        for p in planned
+        if p.call.kind == "quiz"
+        for payload in found
+        if _matches(p, payload)
+    ]
+
+
 def judge(planned: Planned, found: list[Any], submitter: str | None) -> Verdict:
     """The verdict on one probe call from the probe outputs of its cell."""
     mine = [p for p in found if _matches(planned, p)]

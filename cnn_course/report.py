@@ -15,12 +15,21 @@ writes into ``<course>/reports/`` by default:
     human has graded yet: pending, not failed, and not in ``n``).
 ``mistakes.csv``
     Per assignment, cell and mistake: how many students' outputs name it
-    (``Likely mistake: NAME. advice``), and that count as a share of ``n``.
+    (``Likely mistake: NAME. advice``), that count as a share of ``n``, and who they are.
+``students.csv``
+    Per student (:mod:`cnn_course.student_table`): points of the graded submissions out of
+    every assignment's maximum, what was not graded, points waiting for hand grading, the
+    cells that lost points, the mistakes named, flags and suspected copying.
 ``submissions.csv``
     Per assignment and student: score, maximum, whether it was graded, and the
     ``pending_points`` still waiting for hand grading.
 ``flags.csv``, ``failures.csv``
     Submissions flagged for review, and notebooks that could not be graded.
+``copying.csv``
+    Quiz work whose answers fit a classmate's variant better than the student's own
+    (:mod:`cnn_course.copying`): the classmate (``source``), the questions whose answers
+    differ between the two variants (``telling``), and how many of them the work answers as
+    the classmate's (``matches``) and as its own (``own``) numbers want.
 ``scores.png``, ``pass_rates.png``
     The score distribution per assignment, and the pass rate per graded cell.
 
@@ -53,20 +62,24 @@ import statistics
 import sys
 import warnings
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbgrader.api import Gradebook, SubmittedAssignment, SubmittedNotebook
 from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.engine import make_url
 
+from cnn_course.copying import MIN_MATCHES, CopyingSuspicion, read_answers, suspected_copying
 from cnn_course.errors import CourseInputError
 from cnn_course.failures import recorded_failures
 from cnn_course.feedback import course_directory
 from cnn_course.preprocessors.hide_hidden_tests import strip_ansi
 from cnn_course.preprocessors.judge_results import STOPPED_WITH
+from cnn_course.student_table import COLUMNS as STUDENT_COLUMNS
+from cnn_course.student_table import student_rows
 from cnn_solutions.grading import MISTAKE_PREFIX
 
 REPORT_DIR = "reports"
@@ -122,6 +135,7 @@ class SubmissionResult:
     max_score: float
     cells: tuple[CellResult, ...] = ()
     mistakes: tuple[tuple[str, str, str], ...] = ()
+    answers: Mapping[str, Any] = field(default_factory=dict, compare=False)  # quiz answers
 
     @property
     def graded(self) -> bool:
@@ -210,6 +224,7 @@ class MistakeCount:
     mistake: str
     students: int
     n: int
+    who: str = ""  # the students, space-separated
 
     @property
     def cell(self) -> tuple[str, str, str]:
@@ -232,6 +247,12 @@ class CourseReport:
     flags: list[Flag] | None  # None: no flags.json
     flags_problem: str | None = None
     cell_order: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    students: list[str] = field(default_factory=list)  # the gradebook's
+
+    def copying(self) -> list[CopyingSuspicion]:
+        """Quiz work whose answers fit a classmate's variant (:mod:`cnn_course.copying`)."""
+        work = [(s.student, s.assignment, s.answers) for s in self.submissions if s.answers]
+        return suspected_copying(work, self.students or {s.student for s in self.submissions})
 
     def graded(self, assignment: str) -> list[SubmissionResult]:
         return [s for s in self.submissions if s.assignment == assignment and s.graded]
@@ -283,13 +304,18 @@ class CourseReport:
     def mistakes(self) -> list[MistakeCount]:
         """Diagnosed mistakes, most frequent first."""
         graded_per_cell = {(r.assignment, r.notebook, r.grade_id): r.n for r in self.pass_rates()}
-        counts: dict[tuple[str, str, str, str], int] = defaultdict(int)
+        made: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
         for submission in self.submissions:
-            for notebook, grade_id, name in set(submission.mistakes):
-                counts[(submission.assignment, notebook, grade_id, name)] += 1
+            for notebook, grade_id, name in submission.mistakes:
+                made[(submission.assignment, notebook, grade_id, name)].add(submission.student)
         rows = [
-            MistakeCount(*key, students=count, n=graded_per_cell.get(key[:3], 0))
-            for key, count in counts.items()
+            MistakeCount(
+                *key,
+                students=len(who),
+                n=graded_per_cell.get(key[:3], 0),
+                who=" ".join(sorted(who)),
+            )
+            for key, who in made.items()
         ]
         return sorted(rows, key=lambda m: (-m.students, self._cell_sort_key(m.cell), m.mistake))
 
@@ -429,8 +455,8 @@ def _read_notebook_results(
     student: str,
     submitted_notebook: SubmittedNotebook,
     cell_order: dict[tuple[str, str, str], int],
-) -> tuple[list[CellResult], list[tuple[str, str, str]], list[GradingProblem]] | None:
-    """Cells, mistakes and unfinished cells of one graded notebook; None if not graded."""
+) -> tuple[list[CellResult], list[tuple[str, str, str]], list[GradingProblem], dict] | None:
+    """Cells, mistakes, unfinished cells and quiz answers of a graded notebook, or None."""
     name = submitted_notebook.name
     path = _notebook_path(coursedir, coursedir.autograded_directory, student, assignment, name)
     if not path.is_file():
@@ -464,7 +490,7 @@ def _read_notebook_results(
         else:
             reason = f"cell {grade_id or f'#{index}'} {what} (not graded itself)"
         problems.append(GradingProblem(assignment, student, name, reason))
-    return cells, mistakes, problems
+    return cells, mistakes, problems, read_answers(notebook.metadata)
 
 
 def _read_submission(
@@ -477,6 +503,7 @@ def _read_submission(
     cells: list[CellResult] = []
     mistakes: list[tuple[str, str, str]] = []
     problems: list[GradingProblem] = []
+    answers: dict[str, Any] = {}
     all_graded = True
     for notebook in submission.notebooks:
         found = _read_notebook_results(coursedir, assignment, student, notebook, cell_order)
@@ -494,10 +521,17 @@ def _read_submission(
         cells += found[0]
         mistakes += found[1]
         problems += found[2]
+        answers.update(found[3])
     penalty = float(submission.late_submission_penalty or 0.0)
     score = float(submission.score) - penalty if all_graded else None
     result = SubmissionResult(
-        assignment, student, score, float(submission.max_score), tuple(cells), tuple(mistakes)
+        assignment,
+        student,
+        score,
+        float(submission.max_score),
+        tuple(cells),
+        tuple(mistakes),
+        answers,
     )
     return result, problems
 
@@ -595,6 +629,7 @@ def collect_report(root: Path | str, flags_path: Path | None = None) -> CourseRe
     cell_order: dict[tuple[str, str, str], int] = {}
     assignments: dict[str, float] = {}
     with Gradebook(db_url, coursedir.course_id) as gb:
+        students = sorted(student.id for student in gb.students)
         for assignment in sorted(gb.assignments, key=lambda a: a.name):
             assignments[assignment.name] = float(assignment.max_score)
             for submission in sorted(
@@ -618,6 +653,7 @@ def collect_report(root: Path | str, flags_path: Path | None = None) -> CourseRe
         failures,
         None,
         cell_order=cell_order,
+        students=students,
     )
     try:
         report.flags = read_flags(flags_path or root / REPORT_DIR / FLAGS_FILE)
@@ -652,18 +688,28 @@ def report_tables(report: CourseReport) -> dict[str, Table]:
         "cells.csv": ["assignment", "notebook", "grade_id", "max_score", "n", "full",
                       "pass_rate", "mean_score", "waiting"],
         "mistakes.csv": ["assignment", "notebook", "grade_id", "mistake", "students", "n",
-                         "share"],
+                         "share", "who"],
+        "students.csv": STUDENT_COLUMNS,
         "submissions.csv": ["assignment", "student", "score", "max_score", "graded",
                             "pending_points"],
         "flags.csv": ["student", "assignment", "reason"],
+        "copying.csv": ["student", "assignment", "source", "telling", "matches", "own"],
         "failures.csv": ["assignment", "student", "notebook", "reason"],
     }  # fmt: skip
+    copying = report.copying()
     items = {
         "scores.csv": report.scores(),
         "cells.csv": report.pass_rates(),
         "mistakes.csv": report.mistakes(),
+        "students.csv": student_rows(
+            report.submissions,
+            report.assignments,
+            report.students,
+            [*(report.flags or []), *copying],
+        ),
         "submissions.csv": report.submissions,
         "flags.csv": report.flags or [],
+        "copying.csv": copying,
         "failures.csv": report.failures,
     }
     return {name: (columns[name], _rows(items[name], columns[name])) for name in columns}
@@ -809,7 +855,7 @@ def _image_html(png: bytes, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-def _summary_html(report: CourseReport) -> str:
+def _summary_html(report: CourseReport, tables: dict[str, Table]) -> str:
     graded = sum(s.graded for s in report.submissions)
     students = len({s.student for s in report.submissions})
     boxes = [
@@ -819,6 +865,7 @@ def _summary_html(report: CourseReport) -> str:
         ("waiting for hand grading", sum(s.pending_points > 0 for s in report.submissions)),
         ("grading problems", len(report.failures)),
         ("flagged", "–" if report.flags is None else len(report.flags)),
+        ("suspected copying", len(tables["copying.csv"][1])),
     ]
     return (
         '<div class="summary">'
@@ -863,7 +910,13 @@ def render_html(report: CourseReport, images: dict[str, bytes], generated: dt.da
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="meta">{html.escape(str(report.root))} · generated '
         f"{generated:%Y-%m-%d %H:%M %Z}</p>",
-        _summary_html(report),
+        _summary_html(report, tables),
+        "<h2>Per student</h2>",
+        '<p class="note">Points of graded submissions out of every assignment\'s maximum; '
+        "<i>not_graded</i>: submitted but not graded (see the failures below); <i>lost</i>: "
+        "automatically graded cells without full points; <i>notes</i>: flags and suspected "
+        "copying.</p>",
+        table_html(tables["students.csv"], "No student in the gradebook."),
         "<h2>Scores per assignment</h2>",
         '<p class="note">Graded submissions only; std is the sample standard deviation; '
         "<i>waiting</i>: submissions with hand-graded cells still to grade, whose scores so far "
@@ -883,6 +936,13 @@ def render_html(report: CourseReport, images: dict[str, bytes], generated: dt.da
         _mistakes_html(tables),
         "<h2>Flagged for review</h2>",
         _flags_html(report, tables),
+        "<h2>Suspected copying</h2>",
+        '<p class="note">Quiz work answering, of the questions whose answers differ between '
+        "the two variants, at least "
+        f"{MIN_MATCHES} as a classmate's (<i>source</i>) numbers want, and more than its own: "
+        "a lead to look at, not a verdict. <i>telling</i>: such questions answered; "
+        "<i>matches</i>: answered as the source's; <i>own</i>: as the student's own.</p>",
+        table_html(tables["copying.csv"], "No quiz answers fit a classmate's variant."),
         "<h2>Grading failures and unfinished cells</h2>",
         table_html(tables["failures.csv"], "Every submitted notebook was graded."),
         f'<p class="note">The tables are also in CSV files next to this page: '
@@ -1001,6 +1061,7 @@ def summary_lines(report: CourseReport, files: ReportFiles) -> list[str]:
             lines.append(f"  {s.assignment}: nothing graded")
     flagged = "no flags.json" if report.flags is None else f"{len(report.flags)} flagged"
     lines.append(f"  {len(report.failures)} grading problem(s), {flagged}")
+    lines += [f"  {suspicion.line}" for suspicion in report.copying()]
     lines.append(f"CSV and PNG files in {files.html.parent}")
     return lines
 

@@ -255,6 +255,26 @@ def test_copier_loses_quiz_points(demo: DemoRun) -> None:
     assert copied < max_score / 2
 
 
+def test_the_report_suspects_the_copier_and_nobody_else(demo: DemoRun) -> None:
+    """ivy typed in ada's answers: the report names ivy, with ada as the source, once."""
+    with open(demo.root / "reports" / "copying.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    telling = len(typed_answers("ada"))  # the two variants differ in every answer
+    assert rows == [
+        {
+            "student": "ivy",
+            "assignment": QUIZ,
+            "source": "ada",
+            "telling": str(telling),
+            "matches": str(telling),
+            "own": "0",
+        }
+    ]
+    page = (demo.root / "reports" / "report.html").read_text()
+    assert "<h2>Suspected copying</h2>" in page
+    assert "? suspected copying: ivy's 05_quiz answers fit ada's variant (" in demo.stdout
+
+
 def test_quiz_takers_lose_only_the_questions_they_got_wrong(demo: DemoRun) -> None:
     """Answers computed from ``quiz.numbers`` need ``quiz_variant.py`` beside the notebook:
     a kernel locked out of its folder (as a classmate's hand-back once did) loses them all."""

@@ -91,6 +91,8 @@ def test_exit_code_is_0_and_files_are_written(reported: tuple[int, Path]) -> Non
         "flags.csv",
         "failures.csv",
         "submissions.csv",
+        "students.csv",
+        "copying.csv",
     ):
         assert (out / name).is_file(), name
 
@@ -138,6 +140,17 @@ def test_diagnosed_mistakes_are_counted_per_cell(reported: tuple[int, Path]) -> 
     rows = read_csv(reported[1] / "mistakes.csv")
     got = {(r["assignment"], r["grade_id"], r["mistake"]): int(r["students"]) for r in rows}
     assert got == dict(expected)
+    who = {
+        key: " ".join(
+            sorted(
+                student
+                for student, work in CLASS[key[0]].items()
+                if key[2] in work.cells.get(key[1], (0, ()))[1]
+            )
+        )
+        for key in expected
+    }
+    assert {(r["assignment"], r["grade_id"], r["mistake"]): r["who"] for r in rows} == who
     assert got[(FILTERS, "zero_pad_channels", "channels padded too")] == 2
     counts = [int(r["students"]) for r in rows]
     assert counts == sorted(counts, reverse=True)  # most frequent first
@@ -163,6 +176,31 @@ def test_grading_failures_and_flags(reported: tuple[int, Path]) -> None:
 
     flags = read_csv(out / "flags.csv")
     assert flags == [{k: f[k] for k in ("student", "assignment", "reason")} for f in FLAGS]
+
+
+def test_one_row_per_student_with_what_they_lost(reported: tuple[int, Path]) -> None:
+    rows = {r["student"]: r for r in read_csv(reported[1] / "students.csv")}
+    students = {s for work in CLASS.values() for s in work} | {BROKEN}
+    assert set(rows) == students
+    total = sum(sum(points.values()) for points in POINTS.values())
+    for student, row in rows.items():
+        works = {a: CLASS[a][student] for a in CLASS if student in CLASS[a]}
+        assert float(row["max_score"]) == total
+        got = sum(p for work in works.values() for p, _ in work.cells.values())
+        assert float(row["score"]) == pytest.approx(got, abs=TOLERANCE), student
+        assert int(row["graded"]) == len(works)
+        lost = [
+            f"{a}/{cell}"
+            for a, work in works.items()
+            for cell, (points, _) in work.cells.items()
+            if points < POINTS[a][cell]
+        ]
+        assert sorted(row["lost"].split()) == sorted(lost), student
+        named = {m for work in works.values() for _, names in work.cells.values() for m in names}
+        assert set(filter(None, row["mistakes"].split("; "))) == named, student
+    assert rows[BROKEN]["not_graded"] == FILTERS and rows[BROKEN]["graded"] == "0"
+    notes = {s: r["notes"] for s, r in rows.items() if r["notes"]}
+    assert notes == {f["student"]: f"{f['assignment']}: {f['reason']}" for f in FLAGS}
 
 
 def test_html_page_is_self_contained_and_readable(reported: tuple[int, Path]) -> None:

@@ -15,6 +15,10 @@ them, failed, fails with that error.
 When a function fails and it calls one of the student's own contract functions that fails
 its own checks too (``conv2d_multi`` calling the student's ``zero_pad``), the failure says
 where it starts.
+
+The answers a quiz's probe reported are kept, as plain data, in the notebook's metadata,
+where the report looks for copied answers (:mod:`cnn_course.copying`); whatever the
+student's notebook held under that key is dropped.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from cnn_course import judging
+from cnn_course.copying import ANSWERS_KEY, recorded_answers
 from cnn_course.preprocessors.inject_cases import PLAN_KEY
 from cnn_probe import ProbeSent, wire
 
@@ -136,6 +141,7 @@ class JudgeResults(NbGraderPreprocessor):
         plan = resources.get(PLAN_KEY, {})
         submitter = resources.get("nbgrader", {}).get("student") or None
         judged = {}
+        answers = []
         for index, (_source, planned) in plan.items():
             cell = nb.cells[index]
             try:
@@ -146,6 +152,7 @@ class JudgeResults(NbGraderPreprocessor):
             else:
                 reason = _kernel_error(cell.get("outputs", []))
             judged[index] = ([judging.judge(p, found, submitter) for p in planned], reason)
+            answers += judging.quiz_values(planned, found)
         failed = {
             v.title.split(" · ")[0]
             for verdicts, _ in judged.values()
@@ -157,4 +164,7 @@ class JudgeResults(NbGraderPreprocessor):
             verdicts = where_it_starts(verdicts, failed, definitions)
             nb.cells[index].outputs = verdict_outputs(verdicts, reason)
             nb.cells[index].source = plan[index][0]
+        nb.metadata.pop(ANSWERS_KEY, None)
+        if recorded := recorded_answers(answers):
+            nb.metadata[ANSWERS_KEY] = recorded
         return nb, resources
