@@ -5,11 +5,14 @@ together on a real hub)."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,7 @@ from nbgrader.auth import Authenticator
 from nbgrader.coursedir import CourseDirectory
 
 from cnn_course.hub import roles
-from cnn_course.hub.checked_collect import OwnerCheckedCollect
+from cnn_course.hub.checked_collect import OwnerCheckedCollect, copy_regular
 from cnn_course.hub.settings import HubSettings, load, save
 from cnn_course.sandbox import sudo
 from cnn_course.sandbox.kernelspec import kernelspec_dict
@@ -227,6 +230,30 @@ def test_checked_collect_copies_no_link(tmp_path: Path) -> None:
         p.relative_to(tmp_path / "copy").as_posix() for p in (tmp_path / "copy").rglob("*")
     )
     assert copied == ["filters.ipynb", "sub"]
+
+
+def test_a_file_swapped_after_the_listing_is_not_followed_and_holds_nothing_up(
+    tmp_path: Path,
+) -> None:
+    """What ``do_copy`` does per file once the folder was listed: the student may swap the
+    file for a FIFO (which a plain open would wait on for good) or a link meanwhile."""
+    log = logging.getLogger("test-collect")
+    secret = tmp_path / "gradebook.db"
+    secret.write_text("SQLite format 3")
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "link.ipynb").symlink_to(secret)
+    for name in ("pipe", "link.ipynb"):
+        started = time.monotonic()
+        copy_regular(str(tmp_path / name), str(tmp_path / f"copy-{name}"), log)
+        assert time.monotonic() - started < 5
+        assert not (tmp_path / f"copy-{name}").exists(), name
+    work = tmp_path / "filters.ipynb"
+    work.write_text("{}")
+    work.chmod(0o640)
+    copy_regular(str(work), str(tmp_path / "copy.ipynb"), log)
+    copied = tmp_path / "copy.ipynb"
+    assert copied.read_text() == "{}" and stat.S_IMODE(copied.stat().st_mode) == 0o640
+    assert copied.stat().st_mtime_ns == work.stat().st_mtime_ns
 
 
 @needs_root

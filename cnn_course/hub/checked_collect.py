@@ -8,14 +8,16 @@ or submit a link to a file only the instructor can read, which collect, run by t
 instructor, would copy into the course and the grading kernel would show in feedback.
 
 This collect takes a folder only when it is a real folder owned by the Unix account it
-names, and copies links and special files as nothing; each entry it leaves is named in
-the log, and the other students are collected as usual. ``cnn-course hub setup`` names it
-in the course's configuration (``c.ExchangeFactory.collect``).
+names, and copies links and special files as nothing, even one swapped in while it copies
+(:func:`copy_regular`); each entry it leaves is named in the log, and the other students
+are collected as usual. ``cnn-course hub setup`` names it in the course's configuration
+(``c.ExchangeFactory.collect``).
 """
 
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import pwd
 import shutil
@@ -26,6 +28,29 @@ from nbgrader.exchange.default.collect import ExchangeCollect, groupby
 from nbgrader.utils import check_mode, ignore_patterns, parse_utc
 
 from cnn_course.collect import REFUSED_PREFIX  # `cnn-course collect` lists them from the log
+
+
+def copy_regular(src: str, dst: str, log: logging.Logger | logging.LoggerAdapter) -> None:
+    """Copy ``src`` if, opened without following a link, it is a regular file.
+
+    The check and the read go through one descriptor: a file the student swaps for a link
+    or a FIFO after the folder was listed is not followed, and a FIFO is opened without
+    waiting for a writer (``O_NONBLOCK``), so it cannot hold the collect up.
+    """
+    try:
+        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:  # ELOOP: a link by now; ENXIO: a socket
+        log.warning("Not collected: %s (%s)", src, error.strerror)
+        return
+    with os.fdopen(fd, "rb") as source:
+        info = os.fstat(source.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            log.warning("Not collected: %s (a link or special file)", src)
+            return
+        with open(dst, "wb") as target:
+            shutil.copyfileobj(source, target)
+    os.chmod(dst, stat.S_IMODE(info.st_mode))
+    os.utime(dst, ns=(info.st_atime_ns, info.st_mtime_ns))
 
 
 class OwnerCheckedCollect(ExchangeCollect):
@@ -98,8 +123,14 @@ class OwnerCheckedCollect(ExchangeCollect):
                     skipped.add(name)
             return skipped
 
-        shutil.copytree(src, dest, symlinks=True, ignore=ignore)
-        # A file swapped for a link while copying arrives as a link: drop it unread.
+        shutil.copytree(
+            src,
+            dest,
+            symlinks=True,
+            ignore=ignore,
+            copy_function=lambda s, d: copy_regular(s, d, self.log),
+        )
+        # A file swapped for a link after the listing was copied as a link: drop it unread.
         for folder, dirs, files in os.walk(dest):
             for name in [*dirs, *files]:
                 path = os.path.join(folder, name)
