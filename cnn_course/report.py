@@ -25,6 +25,10 @@ writes into ``<course>/reports/`` by default:
     ``pending_points`` still waiting for hand grading.
 ``flags.csv``, ``failures.csv``
     Submissions flagged for review, and notebooks that could not be graded.
+``actions.csv``
+    What to do next (:mod:`cnn_course.actions`), most urgent first: each submission not
+    graded, cell that did not finish, flag and suspected copying, and hand grading per
+    assignment, with what to run or open.
 ``copying.csv``
     Quiz work whose answers fit a classmate's variant better than the student's own
     (:mod:`cnn_course.copying`): the classmate (``source``), the questions whose answers
@@ -72,6 +76,8 @@ from nbgrader.api import Gradebook, SubmittedAssignment, SubmittedNotebook
 from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.engine import make_url
 
+from cnn_course.actions import COLUMNS as ACTION_COLUMNS
+from cnn_course.actions import actions
 from cnn_course.copying import MIN_MATCHES, CopyingSuspicion, read_answers, suspected_copying
 from cnn_course.errors import CourseInputError
 from cnn_course.failures import recorded_failures
@@ -690,6 +696,7 @@ def report_tables(report: CourseReport) -> dict[str, Table]:
         "mistakes.csv": ["assignment", "notebook", "grade_id", "mistake", "students", "n",
                          "share", "who"],
         "students.csv": STUDENT_COLUMNS,
+        "actions.csv": ACTION_COLUMNS,
         "submissions.csv": ["assignment", "student", "score", "max_score", "graded",
                             "pending_points"],
         "flags.csv": ["student", "assignment", "reason"],
@@ -710,6 +717,7 @@ def report_tables(report: CourseReport) -> dict[str, Table]:
         "submissions.csv": report.submissions,
         "flags.csv": report.flags or [],
         "copying.csv": copying,
+        "actions.csv": actions(report.submissions, report.failures, report.flags or [], copying),
         "failures.csv": report.failures,
     }
     return {name: (columns[name], _rows(items[name], columns[name])) for name in columns}
@@ -911,6 +919,10 @@ def render_html(report: CourseReport, images: dict[str, bytes], generated: dt.da
         f'<p class="meta">{html.escape(str(report.root))} · generated '
         f"{generated:%Y-%m-%d %H:%M %Z}</p>",
         _summary_html(report, tables),
+        "<h2>What to do next</h2>",
+        '<p class="note">Most urgent first: work that was not graded, cells that did not '
+        "finish in graded work, flagged work, suspected copying, hand grading.</p>",
+        table_html(tables["actions.csv"], "Nothing: every submission is graded and reviewed."),
         "<h2>Per student</h2>",
         '<p class="note">Points of graded submissions out of every assignment\'s maximum; '
         "<i>not_graded</i>: submitted but not graded (see the failures below); <i>lost</i>: "

@@ -275,6 +275,26 @@ def test_the_report_suspects_the_copier_and_nobody_else(demo: DemoRun) -> None:
     assert "? suspected copying: ivy's 05_quiz answers fit ada's variant (" in demo.stdout
 
 
+def test_the_action_list_names_what_the_class_left_to_do(demo: DemoRun) -> None:
+    """ivy's endless loop (one action for all its stopped cells), each flagged student, the
+    copier, and the written answers waiting: in that order, and nothing else."""
+    with open(demo.root / "reports" / "actions.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    with open(demo.root / "reports" / "flags.csv", newline="") as handle:
+        flagged = sorted((r["assignment"], r["student"]) for r in csv.DictReader(handle))
+    assert [(r["kind"], r["assignment"], r["student"]) for r in rows] == [
+        ("unfinished cell", FILTERS, "ivy"),
+        *(("flagged", a, s) for a, s in flagged),
+        ("suspected copying", QUIZ, "ivy"),
+        ("hand grading", CONV1X1, ""),
+    ]
+    stopped = [c for c in ENDLESS_LOOP.lost_cells if f"cell {c} " in rows[0]["what"]]
+    assert stopped == list(ENDLESS_LOOP.lost_cells)
+    wrote = [s for s, plans in CLASS.items() if not plans[CONV1X1].blank]
+    assert rows[-1]["what"].startswith(f"{len(wrote)} submission(s) wait")
+    assert "cnn-course quiz-preview --student ada" in rows[-2]["todo"]
+
+
 def test_quiz_takers_lose_only_the_questions_they_got_wrong(demo: DemoRun) -> None:
     """Answers computed from ``quiz.numbers`` need ``quiz_variant.py`` beside the notebook:
     a kernel locked out of its folder (as a classmate's hand-back once did) loses them all."""

@@ -93,6 +93,7 @@ def test_exit_code_is_0_and_files_are_written(reported: tuple[int, Path]) -> Non
         "submissions.csv",
         "students.csv",
         "copying.csv",
+        "actions.csv",
     ):
         assert (out / name).is_file(), name
 
@@ -201,6 +202,22 @@ def test_one_row_per_student_with_what_they_lost(reported: tuple[int, Path]) -> 
     assert rows[BROKEN]["not_graded"] == FILTERS and rows[BROKEN]["graded"] == "0"
     notes = {s: r["notes"] for s, r in rows.items() if r["notes"]}
     assert notes == {f["student"]: f"{f['assignment']}: {f['reason']}" for f in FLAGS}
+
+
+def test_the_action_list_puts_missing_grades_first(reported: tuple[int, Path]) -> None:
+    rows = read_csv(reported[1] / "actions.csv")
+    assert [(r["kind"], r["assignment"], r["student"]) for r in rows] == [
+        ("not graded", FILTERS, BROKEN),
+        ("unfinished cell", FILTERS, TIMED_OUT),
+        *sorted(("flagged", f["assignment"], f["student"]) for f in FLAGS),
+    ]
+    assert "not valid" in rows[0]["what"]
+    assert rows[0]["todo"].endswith(f"`cnn-course grade {FILTERS} --student {BROKEN}`")
+    assert rows[1]["what"] == "cell zero_pad_basic timed out (graded, scored 0)"
+    assert rows[1]["todo"].endswith(f"`cnn-course grade {FILTERS} --student {TIMED_OUT} --force`")
+    assert {r["what"] for r in rows[2:]} == {f["reason"] for f in FLAGS}
+    page = (reported[1] / HTML_FILE).read_text(encoding="utf-8")
+    assert page.index("<h2>What to do next</h2>") < page.index("<h2>Scores per assignment</h2>")
 
 
 def test_html_page_is_self_contained_and_readable(reported: tuple[int, Path]) -> None:

@@ -1,0 +1,46 @@
+"""The report's action list: one action per thing to do, most urgent first."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnn_course.actions import COPYING, FLAGGED, HAND_GRADING, NOT_GRADED, UNFINISHED, actions
+from cnn_course.copying import CopyingSuspicion
+from cnn_course.report import CellResult, Flag, GradingProblem, SubmissionResult
+
+pytestmark = pytest.mark.unit
+
+
+def test_actions_come_most_urgent_first_one_per_submission_and_kind() -> None:
+    waiting = CellResult("conv1x1", "why_1x1", None, 5.0)
+    submissions = [
+        SubmissionResult("03_conv1x1", "ada", 40.0, 50.0, (waiting,)),
+        SubmissionResult("03_conv1x1", "bo", 45.0, 50.0, (waiting,)),
+        SubmissionResult("01_filters", "cy", 50.0, 50.0),
+    ]
+    failures = [
+        GradingProblem("01_filters", "ivy", "filters", "cell conv2d_basic timed out (graded)"),
+        GradingProblem("01_filters", "ivy", "filters", "cell conv2d_bias timed out (graded)"),
+        GradingProblem("02_output_size", "dee", "*", "no notebook was submitted"),
+    ]
+    flags = [Flag("eli", "01_filters", "locked cell edited")]
+    copying = [CopyingSuspicion("ivy", "05_quiz", "ada", 11, 11, 0)]
+    found = actions(submissions, failures, flags, copying)
+    assert [(a.kind, a.assignment, a.student) for a in found] == [
+        (NOT_GRADED, "02_output_size", "dee"),
+        (UNFINISHED, "01_filters", "ivy"),
+        (FLAGGED, "01_filters", "eli"),
+        (COPYING, "05_quiz", "ivy"),
+        (HAND_GRADING, "03_conv1x1", ""),
+    ]
+    assert found[0].todo.endswith("`cnn-course grade 02_output_size --student dee`")
+    assert found[1].what == (
+        "cell conv2d_basic timed out (graded); cell conv2d_bias timed out (graded)"
+    )
+    assert found[1].todo.endswith("--force`")
+    assert found[3].what == copying[0].reason and "--student ada" in found[3].todo
+    assert found[4].what == "2 submission(s) wait, 10 points in all"
+
+
+def test_nothing_to_do_is_an_empty_list() -> None:
+    assert actions([SubmissionResult("01_filters", "cy", 50.0, 50.0)], []) == []
