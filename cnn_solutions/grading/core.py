@@ -310,6 +310,18 @@ def _grid(plane: np.ndarray) -> str:
     return np.array2string(plane, separator=", ", precision=4, suppress_small=True)
 
 
+# Arguments that hold a filter bank (kh, kw, C_in, C_out), not images (N, H, W, C).
+FILTER_BANKS = frozenset({"filters", "w"})
+
+
+def _kernels(value: np.ndarray) -> str:
+    """A filter bank (kh, kw, C_in, C_out) as its kh x kw kernels, one per (C_in, C_out)."""
+    lines = [f"filters of shape {value.shape} (kh, kw, C_in, C_out), dtype {value.dtype}:"]
+    for c_in, c_out in np.ndindex(*value.shape[2:]):
+        lines.append(labelled(f"  [:, :, {c_in}, {c_out}] = ", _grid(value[:, :, c_in, c_out])))
+    return "\n".join(lines)
+
+
 def _maps(value: np.ndarray) -> str:
     """A channels-last array as its 2-D spatial maps, which read like the notebook's pictures.
 
@@ -326,9 +338,11 @@ def _maps(value: np.ndarray) -> str:
     return "\n".join(lines)
 
 
-def show(value: Any) -> str:
-    """A compact, readable rendering of an argument or result."""
+def show(value: Any, filters: bool = False) -> str:
+    """A compact, readable rendering of an argument or result (``filters``: a filter bank)."""
     if isinstance(value, np.ndarray):
+        if filters and value.ndim == 4 and value.size <= MAX_SHOWN_MAP_ELEMENTS:
+            return _kernels(value)
         if value.ndim in (3, 4) and value.size <= MAX_SHOWN_MAP_ELEMENTS:
             return _maps(value)
         if value.size <= MAX_SHOWN_ELEMENTS:
@@ -353,7 +367,8 @@ def describe_case(spec: FunctionSpec, case: Case) -> str:
     names = list(spec.params[: len(case.args)])
     pairs = list(zip(names, case.args, strict=True)) + list(case.kwargs.items())
     lines = [
-        labelled(f"    {name} = ", case.shown.get(name) or show(value)) for name, value in pairs
+        labelled(f"    {name} = ", case.shown.get(name) or show(value, name in FILTER_BANKS))
+        for name, value in pairs
     ]
     return "\n".join(lines)
 
