@@ -42,7 +42,7 @@ class Action:
 
 def _problem(problem: GradingProblem) -> Action:
     regrade = f"cnn-course grade {problem.assignment} --student {problem.student}"
-    if problem.reason.startswith("cell "):  # graded, but a cell timed out or its kernel died
+    if problem.unfinished:  # graded, but a cell timed out or its kernel died
         return Action(
             UNFINISHED,
             problem.assignment,

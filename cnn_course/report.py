@@ -164,12 +164,14 @@ class Flag:
 
 @dataclass(frozen=True)
 class GradingProblem:
-    """A notebook that could not be graded, or a cell that did not finish."""
+    """A notebook that could not be graded, or (``unfinished``) a cell that did not finish
+    in a notebook that was graded."""
 
     assignment: str
     student: str
     notebook: str
     reason: str
+    unfinished: bool = False
 
 
 # --- what is reported ----------------------------------------------------------------
@@ -495,7 +497,7 @@ def _read_notebook_results(
             reason = f"cell {grade_id} {what} (graded, scored {scored[grade_id]:g})"
         else:
             reason = f"cell {grade_id or f'#{index}'} {what} (not graded itself)"
-        problems.append(GradingProblem(assignment, student, name, reason))
+        problems.append(GradingProblem(assignment, student, name, reason, unfinished=True))
     return cells, mistakes, problems, read_answers(notebook.metadata)
 
 

@@ -19,8 +19,8 @@ def test_actions_come_most_urgent_first_one_per_submission_and_kind() -> None:
         SubmissionResult("01_filters", "cy", 50.0, 50.0),
     ]
     failures = [
-        GradingProblem("01_filters", "ivy", "filters", "cell conv2d_basic timed out (graded)"),
-        GradingProblem("01_filters", "ivy", "filters", "cell conv2d_bias timed out (graded)"),
+        GradingProblem("01_filters", "ivy", "filters", "cell conv2d_basic timed out", True),
+        GradingProblem("01_filters", "ivy", "filters", "cell conv2d_bias timed out", True),
         GradingProblem("02_output_size", "dee", "*", "no notebook was submitted"),
     ]
     flags = [Flag("eli", "01_filters", "locked cell edited")]
@@ -34,9 +34,7 @@ def test_actions_come_most_urgent_first_one_per_submission_and_kind() -> None:
         (HAND_GRADING, "03_conv1x1", ""),
     ]
     assert found[0].todo.endswith("`cnn-course grade 02_output_size --student dee`")
-    assert found[1].what == (
-        "cell conv2d_basic timed out (graded); cell conv2d_bias timed out (graded)"
-    )
+    assert found[1].what == "cell conv2d_basic timed out; cell conv2d_bias timed out"
     assert found[1].todo.endswith("--force`")
     assert found[3].what == copying[0].reason and "--student ada" in found[3].todo
     assert found[4].what == "2 submission(s) wait, 10 points in all"
