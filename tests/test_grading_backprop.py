@@ -111,3 +111,14 @@ def test_input_changed_in_place_is_reported() -> None:
     assert "changed its input x in place" in BACKPROP.failure_report(
         bad, "numerical_gradient_basic"
     )
+
+
+def test_a_wrong_part_is_shown_alone_and_dw_as_kernels() -> None:
+    """Of conv_backward's (dx, dw, db), the feedback shows the part that is wrong, by name;
+    a filter gradient reads as its kernels ``[:, :, c_in, c_out]``."""
+    bad = next(m for m in BACKPROP.mistakes if m.label == "dw and db divided by the batch size")
+    report = BACKPROP.failure_report(bad, "conv_backward_batch")
+    assert "Problem: dw: values differ" in report
+    assert "  Expected dw: filters of shape" in report
+    assert "  Got dw:      filters of shape" in report
+    assert "Expected: (" not in report and "[:, :, 0, 0] = " in report

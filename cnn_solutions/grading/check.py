@@ -33,6 +33,8 @@ from cnn_solutions.grading.core import (
 from cnn_solutions.grading.crashes import crash_causes
 
 MISTAKE_PREFIX = "Likely mistake:"
+# Parts of a result that hold a filter bank's gradient (kh, kw, C_in, C_out).
+FILTER_GRADIENTS = frozenset({"dw"})
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Verdict:
     call: Call
     expected: Any = None
     mistakes: tuple[tuple[str, str], ...] = ()
+    part: str = ""  # of a result in parts (``spec.parts``), the first one that is wrong
 
 
 def mistake_lines(found: tuple[tuple[str, str], ...]) -> list[str]:
@@ -145,11 +148,13 @@ def _judge(spec: FunctionSpec, case: Case, call: Call) -> Verdict | None:
         return Verdict(f"changed its input {names} in place; work on a copy instead", call)
     expected = reference_result(spec.reference, case)
     problem = _check_shape_of_parts(spec, call.result)
+    part = ""
     if problem is None:
         for where, e in _split(spec, expected):
             index = spec.parts.index(where) if spec.parts else 0
             problem = compare(e, _part(spec, call.result, index), where)
             if problem:
+                part = where
                 break
     if problem is None:
         return None
@@ -158,7 +163,7 @@ def _judge(spec: FunctionSpec, case: Case, call: Call) -> Verdict | None:
         if _check_shape_of_parts(spec, call.result)
         else _diagnose(spec, case, expected, call.result)
     )
-    return Verdict(problem, call, expected, found)
+    return Verdict(problem, call, expected, found, part)
 
 
 def _judge_raise(case: Case, call: Call) -> Verdict | None:
@@ -188,7 +193,14 @@ def _report(
         describe_case(spec, case),
         f"  Problem: {v.problem}",
     ]
-    if v.expected is not None:
+    if v.expected is not None and v.part:
+        # Of a result in parts, the wrong one (a gradient of filters shown as kernels).
+        index, filters = spec.parts.index(v.part), v.part in FILTER_GRADIENTS
+        expected, got = f"  Expected {v.part}: ", f"  Got {v.part}: "
+        got = got.ljust(len(expected))
+        lines.append(labelled(expected, show(v.expected[index], filters)))
+        lines.append(labelled(got, show(v.call.result[index], filters)))
+    elif v.expected is not None:
         lines.append(labelled("  Expected: ", show(v.expected)))
         lines.append(labelled("  Got:      ", show(v.call.result)))
     lines += mistake_lines(v.mistakes) + _captured_lines(v.call)
