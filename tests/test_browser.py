@@ -165,6 +165,10 @@ def assert_reference_blocked(connection_file: Path) -> None:
     """In the kernel behind ``connection_file``: numpy imports, the reference code not."""
     client = BlockingKernelClient(connection_file=str(connection_file))
     client.load_connection_file()
+    # A client without a KernelManager calls the kernel dead once one heartbeat goes
+    # unanswered for time_to_dead (1 s): a kernel still importing on a busy machine (CI
+    # failed so, stop 23). The kernel is then alive; give the heartbeat a busy machine's time.
+    client.hb_channel.time_to_dead = 20.0
     client.start_channels()
     try:
         client.wait_for_ready(timeout=60)
