@@ -24,16 +24,25 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from cnn_course.preprocessors import FeedbackSummary, HideHiddenTests  # noqa: E402
+from cnn_course.preprocessors import (  # noqa: E402
+    FeedbackSummary,
+    HideHiddenTests,
+    RenderMath,
+    feedback_template_basedirs,
+)
 
 # FeedbackSummary puts, at the top of each page, every graded cell's points and, for a cell
 # that lost points, what failed and the named mistake (cnn_course/preprocessors/).
+# RenderMath typesets the formulas as MathML and the course's template loads no MathJax
+# from a CDN: the pages work offline.
 c.GenerateFeedback.preprocessors = [
     GetGrades,
     HideHiddenTests,
     FeedbackSummary,
+    RenderMath,
     CSSHTMLHeaderPreprocessor,
 ]
+c.HTMLExporter.extra_template_basedirs = feedback_template_basedirs()
 
 # Late work loses 10% of its score per started day after the due date (due dates live in
 # the gradebook: `nbgrader db assignment add ID --duedate=...`).

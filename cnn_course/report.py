@@ -69,7 +69,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 from nbgrader.api import Gradebook, SubmittedAssignment, SubmittedNotebook
@@ -87,6 +87,9 @@ from cnn_course.preprocessors.judge_results import STOPPED_WITH
 from cnn_course.student_table import COLUMNS as STUDENT_COLUMNS
 from cnn_course.student_table import student_rows
 from cnn_solutions.grading import MISTAKE_PREFIX
+
+if TYPE_CHECKING:  # matplotlib is imported only when a plot is drawn
+    from matplotlib.figure import Figure
 
 REPORT_DIR = "reports"
 FLAGS_FILE = "flags.json"
@@ -785,27 +788,56 @@ def score_plot(report: CourseReport) -> bytes:
 
 
 def pass_rate_plot(report: CourseReport) -> bytes:
-    """PNG: one horizontal bar per graded cell, the share of students with full points."""
+    """PNG of :func:`pass_rate_figure` for every graded cell of the course."""
+    return _png(pass_rate_figure(report.pass_rates()))
+
+
+# Bars of one assignment share a colour (dark enough for a white label on them).
+ASSIGNMENT_COLOURS = ("#4c78a8", "#3b7d35", "#8e5a84", "#b8433f", "#3f7f7a", "#a35a12")
+# Width of one label character in percent of the axis (8 pt on the figure's 7.5 in),
+# with some margin: a label goes where it fits whole.
+LABEL_UNITS_PER_CHAR = 1.35
+
+
+def pass_rate_figure(rows: list[CellPassRate]) -> Figure:
+    """One horizontal bar per graded cell: the share of students with full points.
+
+    The axis holds the bars and nothing else (no empty band above or below them), and
+    every label stays inside the axes: on its bar in white, or after a short bar.
+    """
     from matplotlib.figure import Figure
 
-    rows = report.pass_rates()
-    figure = Figure(figsize=(7.5, 1.4 + 0.32 * max(len(rows), 1)), dpi=110, layout="tight")
+    figure = Figure(figsize=(7.5, 1.1 + 0.3 * max(len(rows), 1)), dpi=110, layout="tight")
     axes = figure.add_subplot()
-    labels = [f"{r.assignment} · {r.grade_id}" for r in rows]
+    order = list(dict.fromkeys(r.assignment for r in rows))
+    colours = [
+        ASSIGNMENT_COLOURS[order.index(r.assignment) % len(ASSIGNMENT_COLOURS)] for r in rows
+    ]
     rates = [100 * (r.pass_rate or 0.0) for r in rows]
-    axes.barh(range(len(rows)), rates, color="#4c78a8")
+    axes.barh(range(len(rows)), rates, color=colours, height=0.75)
     for y, (rate, row) in enumerate(zip(rates, rows, strict=True)):
         text = f"{rate:.0f}% of {row.n}" if row.n else ""
         if row.waiting:  # pending, not failed: say so instead of drawing a 0% bar
             text += ("; " if text else "") + f"{row.waiting} wait for hand grading"
-        axes.text(min(rate + 1, 70), y, text, va="center", fontsize=8)
-    axes.set_yticks(range(len(rows)), labels, fontsize=8)
-    axes.invert_yaxis()
+        # After the bar if it fits there, else on it (a long bar has room for it).
+        room = LABEL_UNITS_PER_CHAR * len(text) + 2
+        inside = rate + room > 100 and rate >= room
+        axes.text(
+            rate - 1 if inside else rate + 1,
+            y,
+            text,
+            ha="right" if inside else "left",
+            va="center",
+            fontsize=8,
+            color="white" if inside else "#222222",
+        )
+    axes.set_yticks(range(len(rows)), [f"{r.assignment} · {r.grade_id}" for r in rows], fontsize=8)
+    axes.set_ylim(len(rows) - 0.5, -0.5)  # first cell on top, no margin band
     axes.set_xlim(0, 100)
     axes.set_xlabel("students with full points (%)")
     axes.set_title("Pass rate per graded cell")
     axes.grid(axis="x", alpha=0.3)
-    return _png(figure)
+    return figure
 
 
 CSS = """
@@ -817,14 +849,21 @@ h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { margin-top: 1.8em; font-size
 .summary { display: flex; gap: 1em; flex-wrap: wrap; margin: 1em 0; }
 .summary div { background: #f3f5f8; border-radius: 6px; padding: 0.5em 1em; }
 .summary b { display: block; font-size: 1.4em; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
-th, td { border: 1px solid #ddd; padding: 0.3em 0.7em; text-align: left; vertical-align: top; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; max-width: 100%; }
+th, td { border: 1px solid #ddd; padding: 0.3em 0.7em; text-align: left; vertical-align: top;
+         overflow-wrap: break-word; }
+td.long { overflow-wrap: anywhere; }
+@media (max-width: 700px) { body { margin: 0.5em auto; padding: 0 0.4em; }
+  table { display: block; overflow-x: auto; } }
 th { background: #f3f5f8; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.low td { background: #fff4f2; }
 img { max-width: 100%; border: 1px solid #eee; margin: 0.5em 0; }
 .note { color: #555; font-size: 0.9em; } .problem { color: #b00020; font-weight: bold; }
 """
 
+# A table cell with a word longer than this may break inside its words (cell lists such
+# as "01_filters/conv2d_multi_stride_padding,..."), so that the table fits the page.
+LONG_WORD = 24
 # Columns shown as percentages in the HTML page.
 PERCENT_COLUMNS = {"pass_rate", "share", "mean_percent"}
 # Cells passed by fewer than this share are highlighted.
@@ -842,7 +881,10 @@ def _cell_html(column: str, value: object) -> str:
         return f'<td class="num">{value:.2f}'.rstrip("0").rstrip(".") + "</td>"
     if isinstance(value, int):
         return f'<td class="num">{value}</td>'
-    return f"<td>{html.escape(str(value))}</td>"
+    text = str(value)
+    if any(len(word) > LONG_WORD for word in text.split()):  # may break inside its words
+        return f'<td class="long">{html.escape(text)}</td>'
+    return f"<td>{html.escape(text)}</td>"
 
 
 def table_html(table: Table, empty: str, low_column: str | None = None) -> str:

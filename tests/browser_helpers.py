@@ -389,3 +389,63 @@ def editor_text(cell) -> str:
     lines = cell.locator(".cm-content .cm-line").all_inner_texts()
     # An empty line renders as a <br>, which inner text reports as a newline of its own.
     return "\n".join(line.replace("\u200b", "").rstrip("\n") for line in lines)
+
+
+# ------------------------------------------------------------------ static pages offline
+# What a page looks like once loaded: its width, text cut at a box's edge, the feedback
+# summary's first row, the formulas and any TeX left as text. Text is cut when it is wider
+# than its box, or reaches past the window's right edge, unless a box that scrolls
+# sideways (a wide table on a phone) holds it: the reader can scroll to it.
+PAGE_LAYOUT = """() => {
+    const width = window.innerWidth;
+    const scrolls = e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX);
+    const inScroller = e => {
+        for (let a = e.parentElement; a && a !== document.body; a = a.parentElement)
+            if (scrolls(a)) return true;
+        return false;
+    };
+    const clipped = [];
+    for (const e of document.querySelectorAll('pre, p, li, td, th, h1, h2, h3, h4, table')) {
+        const box = e.getBoundingClientRect();
+        if (box.width === 0) continue;
+        const wider = !scrolls(e) && e.scrollWidth > e.clientWidth + 1;
+        if (wider || (box.right > width + 1 && !inScroller(e)))
+            clipped.push(`${e.tagName} ${Math.round(box.right)}px: ${e.innerText.slice(0, 60)}`);
+    }
+    const row = document.querySelector('.cnn-course-summary tr:nth-child(2)');
+    const formulas = [...document.querySelectorAll('math')].map(m => {
+        const box = m.getBoundingClientRect();
+        return [box.width, box.height];
+    });
+    return {
+        pageWidth: document.documentElement.scrollWidth,
+        viewport: [width, window.innerHeight],
+        clipped,
+        firstRow: row && {bottom: row.getBoundingClientRect().bottom, text: row.innerText},
+        formulas,
+        tex: document.body.innerText.includes('$$'),
+    };
+}"""
+
+
+@contextmanager
+def offline_page(browser, width: int, height: int) -> Iterator[tuple[object, list[str]]]:
+    """A page at ``width`` x ``height`` that may load files only: every other request is
+    refused and listed (the list is yielded with the page)."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    refused: list[str] = []
+
+    def route(request_route) -> None:
+        url = request_route.request.url
+        if url.startswith("file:"):
+            request_route.continue_()
+        else:
+            refused.append(url)
+            request_route.abort()
+
+    try:
+        page = context.new_page()
+        page.route("**/*", route)
+        yield page, refused
+    finally:
+        context.close()

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from browser_helpers import CHROMIUM_ARGS, PAGE_LAYOUT, Shots, offline_page, require_chromium
 from course_helpers import VENV_BIN, tool_env
 from nbgrader.api import Gradebook
+from playwright.sync_api import sync_playwright
 
 from cnn_course.classroom import ASSIGNMENTS, mistakes
 from cnn_course.classroom.filters import ENDLESS_LOOP
@@ -398,3 +400,73 @@ def test_rebuilds_a_folder_it_made_from_scratch(tmp_path: Path) -> None:
     prepare_course(root, [FILTERS])
     assert not any(path.exists() for path in left)
     assert (root / MARKER).exists() and (root / "source" / FILTERS).is_dir()
+
+
+# --- the pages in Chromium ----------------------------------------------------------------
+# A laptop's window and a phone's.
+SCREENS = ((1280, 800), (390, 844))
+FORMULA_RE = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", re.S)
+
+
+def formula_count(root: Path, assignment: str, notebook: str) -> int:
+    """Formulas in the released notebook's markdown (the feedback page shows them all)."""
+    nb = nbformat.read(root / "release" / assignment / notebook, as_version=4)
+    return sum(len(FORMULA_RE.findall(c.source)) for c in nb.cells if c.cell_type == "markdown")
+
+
+def test_pages_work_offline_and_fit_laptop_and_phone(demo: DemoRun) -> None:
+    """Every feedback page and the report, in Chromium at 1280x800 and on a phone's 390 px:
+    no request leaves the machine, every formula is typeset (MathML, no MathJax), no text is
+    cut at an edge, and a feedback page's summary shows its first row without scrolling."""
+    pages = [
+        (assignment, demo.root / "feedback" / s / assignment / nb.replace("ipynb", "html"))
+        for s in CLASS
+        for assignment, (_, nb) in ASSIGNMENTS.items()
+    ]
+    pages.append(("report", demo.root / "reports" / "report.html"))
+    formulas = {a: formula_count(demo.root, a, nb) for a, (_, nb) in ASSIGNMENTS.items()}
+    assert sum(formulas.values()) >= 10  # the formula checks below mean something
+    lost_first = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(require_chromium()), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            for width, height in SCREENS:
+                with offline_page(browser, width, height) as (page, refused):
+                    for assignment, path in pages:
+                        page.goto(path.as_uri(), wait_until="load")
+                        state = page.evaluate(PAGE_LAYOUT)
+                        where = f"{path.relative_to(demo.root)} at {width} px"
+                        assert state["pageWidth"] <= width, where
+                        assert state["clipped"] == [], (where, state["clipped"])
+                        assert not state["tex"], f"{where}: TeX shown as text"
+                        if assignment == "report":
+                            continue
+                        assert len(state["formulas"]) == formulas[assignment], where
+                        assert all(w > 0 and h > 0 for w, h in state["formulas"]), where
+                        row = state["firstRow"]
+                        assert row and row["bottom"] <= height, f"{where}: summary below the fold"
+                        if "✗" in row["text"]:
+                            lost_first.append(where)
+                    assert refused == [], f"requests left the machine at {width} px: {refused}"
+                    _screenshots(page, demo.root, width)
+        finally:
+            browser.close()
+    # dee lost points in every assignment: on each page the first row is a lost one.
+    assert {w for w in lost_first if "/dee/" in w} == {
+        f"feedback/dee/{a}/{nb.replace('ipynb', 'html')} at {w} px"
+        for a, (_, nb) in ASSIGNMENTS.items()
+        for w, _ in SCREENS
+    }
+
+
+def _screenshots(page, root: Path, width: int) -> None:
+    """A feedback page with lost points and the report (``UPDATE_DOC_SCREENSHOTS=1``: in
+    docs/screenshots/ too)."""
+    shots = Shots(page, f"demo-pages-{width}")
+    screen = "laptop" if width >= 1000 else "phone"
+    page.goto((root / "feedback" / "dee" / BACKPROP / "conv_backprop.html").as_uri())
+    shots("feedback", doc=f"feedback-{screen}")
+    page.goto((root / "reports" / "report.html").as_uri())
+    shots("report", doc=f"report-{screen}")

@@ -52,3 +52,7 @@ def test_the_summary_lists_every_graded_cell_and_names_the_mistake() -> None:
     assert "$x$" not in text and "&#36;x&#36;" in text
     assert "2 / 2</td><td" in text and "full points" in text
     assert "? / 5</td><td" in text and "waits for hand grading" in text
+    # What lost points comes first (on the first screen), then what waits, then full points.
+    order = [text.index(f'href="#{g}"') for g in ("conv2d_stride", "zero_pad_basic")]
+    order += [text.index(f'href="#{g}"') for g in ("why_1x1", "zero_pad_zero")]
+    assert order == sorted(order), order

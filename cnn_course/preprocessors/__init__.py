@@ -2,9 +2,13 @@
 
 Register them in ``nbgrader_config.py``: :func:`sanitize_preprocessors` and
 :func:`autograde_preprocessors` for ``Autograde``, ``HideHiddenTests`` for
-``GenerateFeedback`` (then :class:`FeedbackSummary`).
+``GenerateFeedback`` (then :class:`FeedbackSummary` and :class:`RenderMath`, with
+:func:`feedback_template_basedirs` as ``HTMLExporter.extra_template_basedirs``).
 """
 
+from pathlib import Path
+
+import nbgrader
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute, LimitOutput
 
@@ -14,6 +18,7 @@ from cnn_course.preprocessors.inject_cases import InjectCases
 from cnn_course.preprocessors.judge_results import JudgeResults
 from cnn_course.preprocessors.limit_output_size import LimitOutputSize
 from cnn_course.preprocessors.refuse_links import RefuseLinks
+from cnn_course.preprocessors.render_math import TEMPLATE_DIR, RenderMath
 
 __all__ = [
     "FeedbackSummary",
@@ -22,7 +27,9 @@ __all__ = [
     "JudgeResults",
     "LimitOutputSize",
     "RefuseLinks",
+    "RenderMath",
     "autograde_preprocessors",
+    "feedback_template_basedirs",
     "sanitize_preprocessors",
 ]
 
@@ -44,3 +51,14 @@ def autograde_preprocessors() -> list[type]:
     default[at : at + 1] = [InjectCases, Execute, JudgeResults]
     at = default.index(LimitOutput) + 1
     return [*default[:at], LimitOutputSize, *default[at:]]
+
+
+def feedback_template_basedirs() -> list[str]:
+    """nbconvert template base directories for feedback: the course's, then nbgrader's.
+
+    nbgrader sets its own only when none are configured, so both are named here; the
+    course's ``feedback/mathjax.html.j2`` comes first and shadows nbconvert's macro, which
+    would load MathJax from a CDN.
+    """
+    formgrader = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
+    return [str(TEMPLATE_DIR), str(formgrader / "templates")]

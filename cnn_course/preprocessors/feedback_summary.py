@@ -6,7 +6,8 @@ preprocessor runs in ``GenerateFeedback`` after ``GetGrades`` (which puts each g
 cell's score in its metadata) and inserts one cell at the top: the notebook's score, then
 a table with one row per graded cell, linked to the cell (nbgrader's anchors are the grade
 ids), its points, and for a cell that lost points the first line of its verdict and the
-named mistake ("Likely mistake: ..."), which say what to change.
+named mistake ("Likely mistake: ..."), which say what to change. Cells that lost points
+come first, so that they are on the page's first screen.
 
 Everything shown comes from the cells' outputs, which may quote the student's code and
 messages, so every piece of text is HTML-escaped (and ``$`` too, which MathJax would
@@ -31,7 +32,10 @@ LINE_CHARS = 300
 # page's right edge; on a phone too.
 WRAP_STYLE = (
     "<style>.output_area pre { white-space: pre-wrap; word-break: break-word; } "
-    ".cnn-course-summary td { vertical-align: top; padding: 2px 6px; }</style>"
+    ".cnn-course-summary td { vertical-align: top; padding: 2px 6px; "
+    "overflow-wrap: anywhere; } "
+    ".cnn-course-summary col.cell { width: 28%; } "
+    ".cnn-course-summary col.points { width: 5.5em; }</style>"
 )
 
 
@@ -62,8 +66,9 @@ def _label(cell: NotebookNode) -> str:
 
 def summary_html(nb: NotebookNode, score: float | None, max_score: float | None) -> str:
     """The summary cell's HTML."""
-    rows = []
-    lost = 0
+    # Cells that lost points first, so that what to change is on the first screen; then
+    # those waiting for hand grading, then full points; each group in notebook order.
+    groups: dict[str, list[str]] = {"lost": [], "waiting": [], "full": []}
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if not meta.get("grade"):
@@ -72,18 +77,18 @@ def summary_html(nb: NotebookNode, score: float | None, max_score: float | None)
         points = meta.get("points")
         got = meta.get("score")
         if got is None:
-            result = "waits for hand grading"
+            group, result = "waiting", "waits for hand grading"
             shown = f"? / {float(points or 0):g}"
         else:
             shown = f"{float(got):g} / {float(points or 0):g}"
             if float(got) >= float(points or 0):
-                result = "&#10003; full points"
+                group, result = "full", "&#10003; full points"
             else:
-                lost += 1
+                group = "lost"
                 why = _failure_lines(cell) if cell.cell_type == "code" else []
                 result = "<br>".join(_escape(line) for line in why) or "points lost"
         link = f'<a href="#{html.escape(grade_id, quote=True)}">{_escape(grade_id)}</a>'
-        rows.append(
+        groups[group].append(
             f"<tr><td>{link} ({_label(cell)})</td><td>{shown}</td>"
             f'<td style="white-space: pre-wrap; word-break: break-word">{result}</td></tr>'
         )
@@ -93,16 +98,17 @@ def summary_html(nb: NotebookNode, score: float | None, max_score: float | None)
         else "score not available"
     )
     head = f"<p><b>Summary: {total}.</b> "
+    lost = len(groups["lost"])
     head += (
-        f"{lost} graded cell(s) lost points; each links to its cell.</p>"
+        f"{lost} graded cell(s) lost points, listed first; each links to its cell.</p>"
         if lost
         else ("Every automatically graded cell has full points.</p>")
     )
     table = (
         '<table style="table-layout: fixed; width: 100%">'
-        '<colgroup><col style="width: 28%"><col style="width: 10%"><col></colgroup>'
+        '<colgroup><col class="cell"><col class="points"><col></colgroup>'
         "<tr><th>cell</th><th>points</th><th>what happened, what to change</th></tr>"
-        + "".join(rows)
+        + "".join(groups["lost"] + groups["waiting"] + groups["full"])
         + "</table>"
     )
     return f'<div class="{SUMMARY_TAG}">\n{WRAP_STYLE}\n{head}\n{table}\n</div>'
