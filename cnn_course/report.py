@@ -259,11 +259,19 @@ class CourseReport:
     flags_problem: str | None = None
     cell_order: dict[tuple[str, str, str], int] = field(default_factory=dict)
     students: list[str] = field(default_factory=list)  # the gradebook's
+    _copying: list[CopyingSuspicion] | None = field(default=None, init=False, repr=False)
 
     def copying(self) -> list[CopyingSuspicion]:
-        """Quiz work whose answers fit a classmate's variant (:mod:`cnn_course.copying`)."""
-        work = [(s.student, s.assignment, s.answers) for s in self.submissions if s.answers]
-        return suspected_copying(work, self.students or {s.student for s in self.submissions})
+        """Quiz work whose answers fit a classmate's variant (:mod:`cnn_course.copying`).
+
+        Worked out once per report (it compares every pair of quiz takers): the tables,
+        the page, the command's summary and the demo all ask for it.
+        """
+        if self._copying is None:
+            work = [(s.student, s.assignment, s.answers) for s in self.submissions if s.answers]
+            roster = self.students or {s.student for s in self.submissions}
+            self._copying = suspected_copying(work, roster)
+        return list(self._copying)
 
     def graded(self, assignment: str) -> list[SubmissionResult]:
         return [s for s in self.submissions if s.assignment == assignment and s.graded]

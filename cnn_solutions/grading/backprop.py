@@ -19,7 +19,15 @@ from cnn_solutions.grading.conv1x1 import (
     CHANNELS_NOT_SUMMED,
     ONE_CHANNEL_ADVICE,
 )
-from cnn_solutions.grading.core import Case, FunctionSpec, Mistake, case_rng, matches
+from cnn_solutions.grading.core import (
+    Case,
+    FunctionSpec,
+    Mistake,
+    case_rng,
+    matches,
+    show,
+    show_maps,
+)
 from cnn_solutions.grading.filters import (
     FLIPPED,
     FLIPPED_ADVICE,
@@ -220,25 +228,6 @@ def _integer_only(model: Callable[..., object], which: Callable[..., object]):
 # --- showing 4-D arrays ----------------------------------------------------------------
 
 
-def _grid(plane: np.ndarray) -> str:
-    return np.array2string(plane, separator=", ", precision=4, suppress_small=True)
-
-
-def show_maps(array: np.ndarray, filters: bool = False) -> str:
-    """A 4-D array as its 2-D spatial maps, one per (example, channel) or (C_in, C_out).
-
-    Channels-last arrays printed whole put every value on its own line; the maps read
-    like the pictures in the notebook.
-    """
-    a = np.asarray(array)
-    lines = [f"shape {a.shape}, dtype {a.dtype}:"]
-    for first, last in np.ndindex(a.shape[2:] if filters else (a.shape[0], a.shape[3])):
-        plane = a[:, :, first, last] if filters else a[first, :, :, last]
-        where = f"[:, :, {first}, {last}]" if filters else f"[{first}, :, :, {last}]"
-        lines.append(f"  {where} = " + _grid(plane).replace("\n", "\n" + " " * (len(where) + 5)))
-    return "\n".join(lines)
-
-
 def _nested(text: str) -> str:
     return text.replace("\n", "\n  ")
 
@@ -247,7 +236,7 @@ def _show_cache(x, w, b, stride, padding) -> str:
     return (
         f"(x, w, b, stride={stride}, padding={padding}) with\n"
         f"  x {_nested(show_maps(x))}\n  w {_nested(show_maps(w, filters=True))}\n"
-        f"  b = {_grid(np.asarray(b))}"
+        f"  b = {show(np.asarray(b))}"
     )
 
 

@@ -338,6 +338,12 @@ def _maps(value: np.ndarray) -> str:
     return "\n".join(lines)
 
 
+def show_maps(value: np.ndarray, filters: bool = False) -> str:
+    """A 3-D or 4-D array as its 2-D maps, or a filter bank as its kernels, whatever its size."""
+    value = np.asarray(value)
+    return _kernels(value) if filters else _maps(value)
+
+
 def show(value: Any, filters: bool = False) -> str:
     """A compact, readable rendering of an argument or result (``filters``: a filter bank)."""
     if isinstance(value, np.ndarray):
