@@ -419,7 +419,6 @@ PAGE_LAYOUT = """() => {
     });
     return {
         pageWidth: document.documentElement.scrollWidth,
-        viewport: [width, window.innerHeight],
         clipped,
         firstRow: row && {bottom: row.getBoundingClientRect().bottom, text: row.innerText},
         formulas,

@@ -9,6 +9,7 @@ puts them (``submitted/<student>/<assignment>/``).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,8 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+import nbformat
 
 from cnn_course import toy
 from cnn_course.gradebook import CellGrade, cell_grades
@@ -173,3 +176,13 @@ def temporary_postgres(bindir: Path) -> Iterator[str]:
     finally:
         pg(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
         shutil.rmtree(base, ignore_errors=True)
+
+
+# A formula in a notebook's markdown: $$ display $$ or $ inline $ (RenderMath's syntax).
+FORMULA_RE = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", re.S)
+
+
+def notebook_formulas(path: Path) -> list[str]:
+    """The formulas of a notebook's markdown cells, in order."""
+    cells = nbformat.read(path, as_version=4).cells
+    return [f for c in cells if c.cell_type == "markdown" for f in FORMULA_RE.findall(c.source)]

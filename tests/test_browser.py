@@ -301,6 +301,7 @@ def test_student_fetch_validate_submit_autograde(course, student_server, page) -
         page.keyboard.press("Control+s")
         _wait_saved(fetched_path, solution)
         shots("zero-pad-typed-and-saved", doc="student-notebook")
+        _run_all_goes_past_failures(page, panel, fetched_path, shots)
 
         panel.locator(".jp-Toolbar .validate-button").click()
         message = page.locator("#validation-message")
@@ -331,6 +332,44 @@ def test_student_fetch_validate_submit_autograde(course, student_server, page) -
         view_feedback = page.locator("#submitted_assignments_list").get_by_text("view feedback")
         expect(view_feedback).to_be_visible()
         shots("feedback-fetched", doc="student-feedback")
+
+
+def _run_all_goes_past_failures(page, panel, path: Path, shots: Shots) -> None:
+    """Run All: the zero_pad tests print their ✓ line, the unwritten functions' tests fail,
+    and the run still reaches the last cell (the cells carry ``raises-exception``)."""
+    code_cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Run").click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    # A fresh kernel numbers its runs 1, 2, ...: the last cell's number counts them all.
+    last = panel.locator(".jp-CodeCell .jp-InputArea-prompt").last
+    expect(last).to_have_text(f"[{len(code_cells)}]:", timeout=VALIDATE_TIMEOUT_MS)
+    # For the screenshot: the first zero_pad test at the top, its ✓ and the next tests below.
+    first_test = panel.locator(".jp-CodeCell").filter(has_text="✓ zero_pad: a 2x2 image").first
+    first_test.evaluate("cell => cell.scrollIntoView({block: 'start'})")
+    expect(first_test.locator(".jp-OutputArea-output")).to_be_visible()
+    shots("run-all-past-failures", doc="student-run-all")
+    page.keyboard.press("Control+s")  # read the outputs from the file, not the (windowed) page
+
+    def outputs() -> list | None:
+        try:
+            cells = nbformat.read(path, as_version=4).cells
+        except (OSError, ValueError):
+            return None
+        cells = [c for c in cells if c.cell_type == "code"]
+        return cells if all(c.execution_count for c in cells) else None
+
+    _wait_for(outputs, "notebook saved with every cell run")
+    cells = outputs()
+    assert [c.execution_count for c in cells] == list(range(1, len(cells) + 1))
+    printed = {
+        c.metadata.nbgrader.grade_id: "".join(o.get("text", "") for o in c.outputs)
+        for c in cells
+        if is_test_cell(c)
+    }
+    passed = {g for g, text in printed.items() if text.startswith("✓ ")}
+    assert passed == {g for g in printed if g.startswith("zero_pad_")}, passed
+    errors = [o.ename for c in cells for o in c.outputs if o.output_type == "error"]
+    assert "NotImplementedError" in errors and len(errors) >= len(printed) - len(passed)
 
 
 def _wait_for(condition, what: str, timeout: float = 30) -> None:

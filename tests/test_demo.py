@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from browser_helpers import CHROMIUM_ARGS, PAGE_LAYOUT, Shots, offline_page, require_chromium
-from course_helpers import VENV_BIN, tool_env
+from course_helpers import VENV_BIN, notebook_formulas, tool_env
 from nbgrader.api import Gradebook
 from playwright.sync_api import sync_playwright
 
@@ -405,13 +405,11 @@ def test_rebuilds_a_folder_it_made_from_scratch(tmp_path: Path) -> None:
 # --- the pages in Chromium ----------------------------------------------------------------
 # A laptop's window and a phone's.
 SCREENS = ((1280, 800), (390, 844))
-FORMULA_RE = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", re.S)
 
 
 def formula_count(root: Path, assignment: str, notebook: str) -> int:
     """Formulas in the released notebook's markdown (the feedback page shows them all)."""
-    nb = nbformat.read(root / "release" / assignment / notebook, as_version=4)
-    return sum(len(FORMULA_RE.findall(c.source)) for c in nb.cells if c.cell_type == "markdown")
+    return len(notebook_formulas(root / "release" / assignment / notebook))
 
 
 def test_pages_work_offline_and_fit_laptop_and_phone(demo: DemoRun) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -11,6 +13,8 @@ from cnn_course.classroom import ASSIGNMENTS
 from cnn_course.course import REPO_ROOT, CourseDir
 
 ALL = list(ASSIGNMENTS)
+HIDDEN_TESTS = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
+RAISES = "raises-exception"  # the cell tag that lets Run All go on past its error
 
 
 @pytest.mark.parametrize("assignment", ALL)
@@ -23,18 +27,22 @@ def test_source_notebook_passes_all_its_tests(generated_course: CourseDir, assig
 
 
 @pytest.mark.parametrize("assignment", ALL)
-def test_release_notebook_runs_until_the_stubs(
+def test_release_notebook_runs_to_the_end_past_the_stubs(
     generated_course: CourseDir, assignment: str
 ) -> None:
     path = generated_course.root / "release" / assignment / ASSIGNMENTS[assignment][1]
     notebook = nbformat.read(path, as_version=4)
+    # Without allow_errors nbclient stops at the first error of a cell that lacks the
+    # raises-exception tag, as JupyterLab's Run All does: so this runs like Run All.
     NotebookClient(
         notebook,
         timeout=120,
         kernel_name="python3",
-        allow_errors=True,
+        allow_errors=False,
         resources={"metadata": {"path": str(path.parent)}},
     ).execute()
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count for cell in code), "Run All stopped before the end"
     errors = [
         (cell.metadata.get("nbgrader", {}).get("grade_id"), out.ename, out.evalue)
         for cell in notebook.cells
@@ -64,3 +72,60 @@ def test_release_holds_only_notebooks_students_need() -> None:
     for assignment, (_, notebook) in ASSIGNMENTS.items():
         folder = REPO_ROOT / "release" / assignment
         assert (folder / notebook).is_file(), f"{folder / notebook} missing: run cnn-course build"
+
+
+@pytest.mark.parametrize("assignment", ALL)
+def test_every_code_cell_lets_run_all_go_on(assignment: str) -> None:
+    """A student's error in any cell (a bug, a stub, a failed test) must not stop Run All."""
+    for folder in ("source", "release"):
+        path = REPO_ROOT / folder / assignment / ASSIGNMENTS[assignment][1]
+        cells = nbformat.read(path, as_version=4).cells
+        untagged = [
+            i
+            for i, cell in enumerate(cells)
+            if cell.cell_type == "code" and RAISES not in cell.metadata.get("tags", [])
+        ]
+        assert not untagged, f"{folder}/{assignment}: code cells {untagged} lack {RAISES!r}"
+
+
+@pytest.mark.parametrize("assignment", ALL)
+def test_each_passing_visible_test_prints_one_check_line(
+    generated_course: CourseDir, assignment: str
+) -> None:
+    """With the solutions in, every cell runs cleanly and every visible test prints one
+    "✓ name: ..." line."""
+    path = generated_course.root / "source" / assignment / ASSIGNMENTS[assignment][1]
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:  # what a student sees: the hidden tests taken out
+        cell.source = HIDDEN_TESTS.sub("", cell.source)
+    NotebookClient(
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+    # Every cell ran without an error: the pictures too (the tag would let one pass).
+    failed = [
+        (i, out.ename)
+        for i, cell in enumerate(notebook.cells)
+        for out in cell.get("outputs", [])
+        if out.output_type == "error"
+    ]
+    assert not failed, failed
+    visible = [cell for cell in notebook.cells if visible_test(cell)]
+    for cell in visible:
+        grade_id = cell.metadata.nbgrader.grade_id
+        printed = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        lines = [line for line in printed.splitlines() if line.startswith("✓ ")]
+        assert len(lines) == 1, f"{grade_id}: printed {printed!r}"
+        # It names what it checked: the function (or the answer) the cell is about.
+        name = lines[0].removeprefix("✓ ").split()[0].rstrip(":")
+        assert grade_id.startswith(name + "_"), f"{grade_id}: {lines[0]!r} names {name!r}"
+    assert visible, "no visible tests found"
+
+
+def visible_test(cell: nbformat.NotebookNode) -> bool:
+    """A grade cell with asserts a student can see (beyond its hidden tests)."""
+    if not cell.metadata.get("nbgrader", {}).get("grade") or cell.cell_type != "code":
+        return False
+    return bool(cell.source.split("### END HIDDEN TESTS")[-1].strip())

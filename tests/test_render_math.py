@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from course_helpers import notebook_formulas
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbformat.v4 import new_markdown_cell, new_notebook
 
@@ -26,17 +27,11 @@ from cnn_course.preprocessors.render_math import (
 pytestmark = pytest.mark.unit
 
 SOURCE = Path(__file__).resolve().parent.parent / "source"
-FORMULA_RE = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", re.S)
 
 
 def course_formulas() -> list[tuple[str, str]]:
     """(notebook, formula) of every formula in the course's markdown cells."""
-    found = []
-    for path in sorted(SOURCE.glob("*/*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells:
-            if cell.cell_type == "markdown":
-                found += [(path.name, f) for f in FORMULA_RE.findall(cell.source)]
-    return found
+    return [(p.name, f) for p in sorted(SOURCE.glob("*/*.ipynb")) for f in notebook_formulas(p)]
 
 
 def rendered(markdown: str) -> str:
