@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Circle, FancyArrowPatch, Polygon, Rectangle
+from matplotlib.patches import Circle, FancyArrowPatch, Rectangle
 
 PIXEL_COLOURS = ["tab:red", "tab:blue"]
 
@@ -125,74 +125,47 @@ def show_mixed_channels(photo, mixed):
 
 
 def show_bottleneck(size=28, c_in=192, c_mid=16, c_out=32, f=5):
-    """The direct f x f convolution and the bottleneck (1x1 first), as feature-map volumes.
+    """The direct f x f convolution and the bottleneck (1x1 first), as stacks of channels.
 
-    Each box is a feature map, as wide as its number of channels; each arrow is a layer.
+    Each stack is a feature map, one sheet per 8 channels; each arrow is a layer.
     """
     fig, ax = plt.subplots(figsize=(10, 4.2))
-    scale = 2.2 / c_in  # box width per channel
-    rows = {"direct": 2.9, "bottleneck": 0.2}
-    depth = 0.5  # how far the drawn H x W face recedes
-    _volume(ax, 0.3, rows["direct"], c_in * scale, 1.2, depth, f"{size}x{size}x{c_in}")
-    _volume(ax, 7.2, rows["direct"], c_out * scale, 1.2, depth, f"{size}x{size}x{c_out}")
-    _layer_arrow(
-        ax,
-        2.6,
-        7.0,
-        rows["direct"] + 0.6,
-        f"{f}x{f} conv, {c_out} filters\nspanning {c_in} channels each",
-    )
-    _volume(ax, 0.3, rows["bottleneck"], c_in * scale, 1.2, depth, f"{size}x{size}x{c_in}")
-    _volume(ax, 4.1, rows["bottleneck"], c_mid * scale, 1.2, depth, f"{size}x{size}x{c_mid}")
-    _volume(ax, 7.2, rows["bottleneck"], c_out * scale, 1.2, depth, f"{size}x{size}x{c_out}")
-    _layer_arrow(ax, 2.6, 4.0, rows["bottleneck"] + 0.6, f"1x1 conv,\n{c_mid} filters")
-    _layer_arrow(
-        ax,
-        4.55,
-        7.0,
-        rows["bottleneck"] + 0.6,
-        f"{f}x{f} conv, {c_out} filters\nspanning {c_mid} channels each",
-    )
-    ax.text(
-        -0.2, rows["direct"] + 0.6, "direct", ha="right", va="center", fontsize=11, weight="bold"
-    )
-    ax.text(
-        -0.2,
-        rows["bottleneck"] + 0.6,
-        "bottleneck",
-        ha="right",
-        va="center",
-        fontsize=11,
-        weight="bold",
-    )
+    # (row, x where a stack starts, channels) and (row, from x, to x, label) for the layers
+    direct, bottleneck = 2.8, 0.3
+    stacks = [
+        (direct, 0.3, c_in),
+        (direct, 7.2, c_out),
+        (bottleneck, 0.3, c_in),
+        (bottleneck, 4.7, c_mid),
+        (bottleneck, 7.2, c_out),
+    ]
+    layers = [
+        (direct, 3.6, 7.0, f"{f}x{f} conv, {c_out} filters\nspanning {c_in} channels each"),
+        (bottleneck, 3.6, 4.6, f"1x1 conv,\n{c_mid} filters"),
+        (bottleneck, 5.9, 7.0, f"{f}x{f} conv, {c_out}\nfilters, spanning\n{c_mid} channels"),
+    ]
+    for row, x, channels in stacks:
+        _stack(ax, x, row, channels, f"{size}x{size}x{channels}")
+    for row, x0, x1, label in layers:
+        _layer_arrow(ax, x0, x1, row + 0.45, label)
+    for row, name in ((direct, "direct"), (bottleneck, "bottleneck")):
+        ax.text(-0.2, row + 0.45, name, ha="right", va="center", fontsize=11, weight="bold")
     ax.set_title("same input, same output shape: which costs fewer multiplications?", fontsize=10)
-    ax.set_xlim(-2.0, 8.6)
-    ax.set_ylim(-0.3, 4.9)
+    ax.set_xlim(-2.0, 8.8)
+    ax.set_ylim(-0.4, 5.3)
     ax.set_aspect("equal")
     ax.set_axis_off()
     fig.tight_layout()
     plt.show()
 
 
-def _volume(ax, x, y, width, height, depth, label):
-    """A feature map as a box: channels across, H up, W receding."""
-    dx, dy = depth * 0.7, depth * 0.7
-    front = [(x, y), (x + width, y), (x + width, y + height), (x, y + height)]
-    top = [
-        (x, y + height),
-        (x + width, y + height),
-        (x + width + dx, y + height + dy),
-        (x + dx, y + height + dy),
-    ]
-    side = [
-        (x + width, y),
-        (x + width + dx, y + dy),
-        (x + width + dx, y + height + dy),
-        (x + width, y + height),
-    ]
-    for corners, shade in ((front, "#cfe0f3"), (top, "#e6eef8"), (side, "#b3cbe6")):
-        ax.add_patch(Polygon(corners, closed=True, fc=shade, ec="0.3", lw=1))
-    ax.text(x + width / 2, y - 0.15, label, ha="center", va="top", fontsize=9)
+def _stack(ax, x, y, channels, label, per_sheet=8, gap=0.09, side=0.9):
+    """A feature map as a stack of H x W sheets, one per ``per_sheet`` channels."""
+    sheets = max(1, round(channels / per_sheet))
+    for s in range(sheets):  # back to front, so the front sheet is drawn last
+        corner = (x + (sheets - 1 - s) * gap, y + (sheets - 1 - s) * gap * 0.6)
+        ax.add_patch(Rectangle(corner, side, side, fc="#cfe0f3", ec="0.35", lw=0.8))
+    ax.text(x + (sheets * gap + side) / 2, y - 0.12, label, ha="center", va="top", fontsize=9)
 
 
 def _layer_arrow(ax, x0, x1, y, label):
