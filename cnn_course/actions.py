@@ -17,6 +17,11 @@ if TYPE_CHECKING:  # the report imports this module
     from cnn_course.copying import CopyingSuspicion
     from cnn_course.report import Flag, GradingProblem, SubmissionResult
 
+# Why a cell did not finish (GradingProblem.cause). The probe's limit counts the CPU time
+# the student's code used, which a busy machine does not inflate: the code loops or is far
+# too slow. nbgrader's cell timeout counts wall time: a loop, or a machine too busy.
+CPU_LIMIT, WALL_CLOCK, KERNEL_LOST = "cpu limit", "wall clock", "kernel lost"
+
 # In order of urgency: a grade is missing, a grade may be wrong, a grade may be undeserved,
 # a grade is not complete yet.
 NOT_GRADED, UNFINISHED, FLAGGED, COPYING, HAND_GRADING = (
@@ -40,23 +45,33 @@ class Action:
     todo: str
 
 
-def _problem(problem: GradingProblem) -> Action:
-    regrade = f"cnn-course grade {problem.assignment} --student {problem.student}"
-    if problem.unfinished:  # graded, but a cell timed out or its kernel died
-        return Action(
-            UNFINISHED,
-            problem.assignment,
-            problem.student,
-            problem.reason,
-            f"read the cell's feedback; if the machine was busy, `{regrade} --force`",
-        )
-    return Action(
-        NOT_GRADED,
-        problem.assignment,
-        problem.student,
-        problem.reason,
-        f"fix the cause (or ask for a new submission), then `{regrade}`",
-    )
+def _regrade(problem: GradingProblem) -> str:
+    return f"cnn-course grade {problem.assignment} --student {problem.student}"
+
+
+def _not_graded(problem: GradingProblem) -> Action:
+    todo = f"fix the cause (or ask for a new submission), then `{_regrade(problem)}`"
+    return Action(NOT_GRADED, problem.assignment, problem.student, problem.reason, todo)
+
+
+# The probe's limit counts CPU time, which a busy machine does not inflate: regrading would
+# stop the code again. nbgrader's timeout counts wall time, and a dead kernel may have been
+# killed from outside: a regrade on a quiet machine tells a loop from the machine.
+CODE_LOOPS = (
+    "the code does not finish (its CPU time ran out; a busy machine does not cause that): "
+    "the student's feedback names the case; no regrade needed"
+)
+
+
+def _unfinished(group: list[GradingProblem]) -> Action:
+    """One action for a submission's cells that did not finish: one loop stops them all."""
+    first = group[0]
+    if any(problem.cause == CPU_LIMIT for problem in group):
+        todo = CODE_LOOPS
+    else:
+        todo = f"read the cell's feedback; if the machine was busy, `{_regrade(first)} --force`"
+    what = "; ".join(problem.reason for problem in group)
+    return Action(UNFINISHED, first.assignment, first.student, what, todo)
 
 
 def actions(
@@ -71,16 +86,13 @@ def actions(
     calls the function).
     """
     found: list[Action] = []
-    unfinished: dict[tuple[str, str], list[Action]] = defaultdict(list)
-    for action in map(_problem, failures):
-        if action.kind == UNFINISHED:
-            unfinished[(action.assignment, action.student)].append(action)
+    unfinished: dict[tuple[str, str], list[GradingProblem]] = defaultdict(list)
+    for problem in failures:
+        if problem.unfinished:  # graded, but a cell ran out of time or lost its kernel
+            unfinished[(problem.assignment, problem.student)].append(problem)
         else:
-            found.append(action)
-    found += [
-        Action(UNFINISHED, *key, "; ".join(a.what for a in group), group[0].todo)
-        for key, group in unfinished.items()
-    ]
+            found.append(_not_graded(problem))
+    found += [_unfinished(group) for group in unfinished.values()]
     found += [
         Action(FLAGGED, f.assignment, f.student, f.reason, "review the submission") for f in flags
     ]

@@ -77,7 +77,7 @@ from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.engine import make_url
 
 from cnn_course.actions import COLUMNS as ACTION_COLUMNS
-from cnn_course.actions import actions
+from cnn_course.actions import CPU_LIMIT, KERNEL_LOST, WALL_CLOCK, actions
 from cnn_course.copying import MIN_MATCHES, CopyingSuspicion, read_answers, suspected_copying
 from cnn_course.errors import CourseInputError
 from cnn_course.failures import recorded_failures
@@ -100,9 +100,13 @@ PASS_RATES_PNG = "pass_rates.png"
 # "  Likely mistake: channels padded too. Pad only the two spatial axes: ..."
 MISTAKE_LINE = re.compile(rf"^\s*{re.escape(MISTAKE_PREFIX)}\s*(?P<name>.+?)\.(?:\s|$)", re.M)
 # Errors nbgrader records when a cell did not finish: it was graded, but not on its merits.
-UNFINISHED_ERRORS = {"CellTimeoutError": "timed out", "DeadKernelError": "killed the kernel"}
+UNFINISHED_ERRORS = {
+    "CellTimeoutError": ("timed out", WALL_CLOCK),
+    "DeadKernelError": ("killed the kernel", KERNEL_LOST),
+}
 # The judge's report on a student function the probe stopped (cnn_solutions.grading.check).
 ENGINE_TIMEOUT = re.compile(r"did not finish within [\d.]+ s")
+RAN_OUT_OF_CPU = "ran out of CPU time"
 # Full points, allowing for float sums of partial credit.
 FULL_POINTS_SLACK = 1e-9
 
@@ -175,6 +179,7 @@ class GradingProblem:
     notebook: str
     reason: str
     unfinished: bool = False
+    cause: str = ""  # for an unfinished cell: CPU_LIMIT, WALL_CLOCK or KERNEL_LOST
 
 
 # --- what is reported ----------------------------------------------------------------
@@ -454,17 +459,21 @@ def _why_not_graded(
     return "autograding failed for this notebook (no autograded copy; autograde it again)"
 
 
-def _unfinished(cell: nbformat.NotebookNode) -> str | None:
-    """How a cell did not finish: timed out (nbgrader or the probe), killed the kernel."""
+def _unfinished(cell: nbformat.NotebookNode) -> tuple[str, str] | None:
+    """How a cell did not finish and why: ``(what, cause)``, or None if it finished.
+
+    nbgrader's timeout or a dead kernel (recorded by nbgrader, or named in the judge's
+    verdict on the cell), else the probe's CPU-time limit on a student function.
+    """
     for output in cell.get("outputs", []):
         if output.get("ename") in UNFINISHED_ERRORS:
             return UNFINISHED_ERRORS[output.ename]
     text = outputs_text(cell)
-    for ename, what in UNFINISHED_ERRORS.items():
+    for ename, found in UNFINISHED_ERRORS.items():
         if f"{STOPPED_WITH}{ename}" in text:  # the judge's verdict on a cell that stopped
-            return what
+            return found
     if ENGINE_TIMEOUT.search(text):
-        return "timed out"
+        return RAN_OUT_OF_CPU, CPU_LIMIT
     return None
 
 
@@ -500,15 +509,16 @@ def _read_notebook_results(
             mistakes += [(name, grade.name, m) for m in diagnosed_mistakes(cell)]
     # Every cell: a solution cell stuck in a loop costs points only in later cells.
     for index, cell in enumerate(notebook.cells):
-        what = _unfinished(cell)
-        if what is None:
+        stopped = _unfinished(cell)
+        if stopped is None:
             continue
+        what, cause = stopped
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in scored:
             reason = f"cell {grade_id} {what} (graded, scored {scored[grade_id]:g})"
         else:
             reason = f"cell {grade_id or f'#{index}'} {what} (not graded itself)"
-        problems.append(GradingProblem(assignment, student, name, reason, unfinished=True))
+        problems.append(GradingProblem(assignment, student, name, reason, True, cause))
     return cells, mistakes, problems, read_answers(notebook.metadata)
 
 

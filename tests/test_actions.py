@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from cnn_course.actions import COPYING, FLAGGED, HAND_GRADING, NOT_GRADED, UNFINISHED, actions
+from cnn_course.actions import (
+    COPYING,
+    CPU_LIMIT,
+    FLAGGED,
+    HAND_GRADING,
+    KERNEL_LOST,
+    NOT_GRADED,
+    UNFINISHED,
+    WALL_CLOCK,
+    actions,
+)
 from cnn_course.copying import CopyingSuspicion
 from cnn_course.report import CellResult, Flag, GradingProblem, SubmissionResult
 
@@ -19,8 +29,12 @@ def test_actions_come_most_urgent_first_one_per_submission_and_kind() -> None:
         SubmissionResult("01_filters", "cy", 50.0, 50.0),
     ]
     failures = [
-        GradingProblem("01_filters", "ivy", "filters", "cell conv2d_basic timed out", True),
-        GradingProblem("01_filters", "ivy", "filters", "cell conv2d_bias timed out", True),
+        GradingProblem(
+            "01_filters", "ivy", "filters", "cell conv2d_basic timed out", True, WALL_CLOCK
+        ),
+        GradingProblem(
+            "01_filters", "ivy", "filters", "cell conv2d_bias timed out", True, WALL_CLOCK
+        ),
         GradingProblem("02_output_size", "dee", "*", "no notebook was submitted"),
     ]
     flags = [Flag("eli", "01_filters", "locked cell edited")]
@@ -42,3 +56,23 @@ def test_actions_come_most_urgent_first_one_per_submission_and_kind() -> None:
 
 def test_nothing_to_do_is_an_empty_list() -> None:
     assert actions([SubmissionResult("01_filters", "cy", 50.0, 50.0)], []) == []
+
+
+def unfinished(*causes: str) -> list[GradingProblem]:
+    return [
+        GradingProblem("01_filters", "ivy", "filters", f"cell c{i} stopped", True, cause)
+        for i, cause in enumerate(causes)
+    ]
+
+
+def test_code_that_ran_out_of_cpu_time_is_not_sent_to_a_regrade() -> None:
+    """CPU time does not grow on a busy machine: the code loops, and a regrade would stop it
+    again. A wall-clock timeout or a lost kernel may be the machine: regrade to tell."""
+    (loop,) = actions([], unfinished(CPU_LIMIT))
+    assert "does not finish" in loop.todo and "--force" not in loop.todo
+    for cause in (WALL_CLOCK, KERNEL_LOST):
+        (maybe_load,) = actions([], unfinished(cause))
+        assert maybe_load.todo.endswith("`cnn-course grade 01_filters --student ivy --force`")
+    # One loop stops every cell that calls the function, the demo cell's wall clock too.
+    (both,) = actions([], unfinished(WALL_CLOCK, CPU_LIMIT))
+    assert both.todo == loop.todo and both.what == "cell c0 stopped; cell c1 stopped"

@@ -119,8 +119,9 @@ class Case:
         return raw * (1 - min(1.0, self.days_late * LATE_PERCENT_PER_DAY / 100))
 
 
-def _timed_out(cell: str) -> str:
-    return re.escape(f"cell {cell} timed out (graded, scored 0)")
+def _ran_out_of_cpu(cell: str) -> str:
+    """The probe's CPU-time limit stopped the student's function in this test cell."""
+    return re.escape(f"cell {cell} ran out of CPU time (graded, scored 0)")
 
 
 # The notebook's own demo cell that calls conv1x1 on a photo, at top level: a cell without
@@ -136,7 +137,7 @@ CASES: dict[str, Case] = {
     "loop-function": Case(
         lost=CONV1X1_CELLS,
         feedback="did not finish within 5 s",
-        problems=(*(_timed_out(cell) for cell in CONV1X1_CELLS), DEMO_CELL_TIMED_OUT),
+        problems=(*(_ran_out_of_cpu(cell) for cell in CONV1X1_CELLS), DEMO_CELL_TIMED_OUT),
     ),
     # Endless loop at top level of a cell: nbgrader's cell timeout interrupts it.
     "loop-top-level": Case(

@@ -10,6 +10,7 @@ import ast
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -247,6 +248,19 @@ def test_every_question_has_a_type_and_text(numbers: dict) -> None:
         assert q.answer_type in {"int", "tuple", "array", "float"}
         assert quiz.text(number).startswith(f"Q{number} ({q.answer_type}) {q.title}")
     assert 8 <= len(QUESTIONS) <= 12
+
+
+def test_every_question_reads_a_or_an_as_its_number_is_spoken() -> None:
+    """#15: the quiz said "a 11x11 filter". An 8, an 11, an 18, an 80-89; a 5, a 180."""
+    seen = set()
+    for student in IDS:
+        quiz = Quiz(student)
+        text = "\n".join(quiz.text(number) for number in range(1, len(QUESTIONS) + 1))
+        for article, number in re.findall(r"\b(an?) (\d+)x\d+", text):
+            spoken_vowel = number.startswith("8") or number in ("11", "18")
+            assert article == ("an" if spoken_vowel else "a"), (student, article, number)
+            seen.add(article)
+    assert seen == {"a", "an"}  # both occur: the check looked at real cases
 
 
 # --- whose id -------------------------------------------------------------------------

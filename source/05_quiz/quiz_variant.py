@@ -261,6 +261,12 @@ def _maxpool_gradient(d: Draws) -> Numbers:
 # --- the questions' texts --------------------------------------------------------------
 
 
+def _a(number: int) -> str:
+    """ "a" or "an" before a number as it is read aloud: an 8x8, an 11x11, a 5x5, a 180."""
+    spoken_with_vowel = str(number).startswith("8") or number in (11, 18)
+    return "an" if spoken_with_vowel else "a"
+
+
 def _array(a: np.ndarray, indent: str = "    ") -> str:
     body = np.array2string(np.asarray(a), separator=", ")
     return indent + body.replace("\n", "\n" + indent)
@@ -268,8 +274,8 @@ def _array(a: np.ndarray, indent: str = "    ") -> str:
 
 def _ask_conv_size(v: Numbers) -> str:
     return (
-        f"A convolution layer slides a {v.f}x{v.f} filter over a {v.n}x{v.n} input with "
-        f"stride {v.stride} and padding {v.padding} (zeros on each side).\n"
+        f"A convolution layer slides {_a(v.f)} {v.f}x{v.f} filter over {_a(v.n)} {v.n}x{v.n} "
+        f"input with stride {v.stride} and padding {v.padding} (zeros on each side).\n"
         "What is the width of its output?\n"
         f"    n = {v.n}, f = {v.f}, stride = {v.stride}, padding = {v.padding}"
     )
@@ -277,8 +283,9 @@ def _ask_conv_size(v: Numbers) -> str:
 
 def _ask_pool_shape(v: Numbers) -> str:
     return (
-        f"Max pooling with a {v.size}x{v.size} window and stride {v.stride} (no padding) is "
-        f"applied to a feature map of shape ({v.h}, {v.w}, {v.c}) (height, width, channels).\n"
+        f"Max pooling with {_a(v.size)} {v.size}x{v.size} window and stride {v.stride} "
+        f"(no padding) is applied to a feature map of shape ({v.h}, {v.w}, {v.c}) "
+        "(height, width, channels).\n"
         "What is the shape of its output, as a tuple (height, width, channels)?"
     )
 
@@ -332,7 +339,7 @@ def _ask_pointwise(v: Numbers) -> str:
 
 def _ask_direct(v: Numbers) -> str:
     return (
-        f"A convolution layer maps a {v.size}x{v.size}x{v.c_in} input to "
+        f"A convolution layer maps {_a(v.size)} {v.size}x{v.size}x{v.c_in} input to "
         f"{v.size}x{v.size}x{v.k} with {v.k} filters of size {v.f}x{v.f} "
         "('same' padding, stride 1).\n"
         "How many multiplications does it perform?"
@@ -362,10 +369,10 @@ def _ask_gap_gradient(v: Numbers) -> str:
 def _ask_maxpool_gradient(v: Numbers) -> str:
     n = v.X.shape[0]
     return (
-        f"Max pooling with a {v.size}x{v.size} window and stride {v.stride} is applied to X "
-        "(every window has a single maximum). The gradient of the loss with respect to the "
-        "pooled output is G.\n"
-        f"What is dL/dX? Give a {n}x{n} NumPy array.\n"
+        f"Max pooling with {_a(v.size)} {v.size}x{v.size} window and stride {v.stride} is "
+        "applied to X (every window has a single maximum). The gradient of the loss with "
+        "respect to the pooled output is G.\n"
+        f"What is dL/dX? Give {_a(n)} {n}x{n} NumPy array.\n"
         f"  X =\n{_array(v.X)}\n  G =\n{_array(v.G)}"
     )
 
