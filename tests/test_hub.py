@@ -259,15 +259,19 @@ def hub() -> Iterator[Hub]:
         record_timing("hub: start until the login page answers", time.perf_counter() - start)
         yield Hub(settings, passwords, honest, hostile)
     finally:
+        start = time.perf_counter()
         if process is not None:
             process.terminate()
             process.wait(timeout=60)
+        record_timing("hub: stop", time.perf_counter() - start)
+        start = time.perf_counter()
         removed = subprocess.run(
             [str(CNN_COURSE), "hub", "remove", f"--prefix={prefix}"],
             capture_output=True,
             text=True,
             check=False,
         )
+        record_timing("hub: cnn-course hub remove", time.perf_counter() - start)
     assert removed.returncode == 0, removed.stderr
     for name in (instructor, honest, hostile):
         with pytest.raises(KeyError):
