@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbgrader.preprocessors import ClearHiddenTests
 from nbgrader.validator import Validator
 
 from cnn_course.classroom import ASSIGNMENTS
 from cnn_course.course import REPO_ROOT, CourseDir
 
 ALL = list(ASSIGNMENTS)
-HIDDEN_TESTS = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
 RAISES = "raises-exception"  # the cell tag that lets Run All go on past its error
 
 
@@ -96,8 +94,7 @@ def test_each_passing_visible_test_prints_one_check_line(
     "✓ name: ..." line."""
     path = generated_course.root / "source" / assignment / ASSIGNMENTS[assignment][1]
     notebook = nbformat.read(path, as_version=4)
-    for cell in notebook.cells:  # what a student sees: the hidden tests taken out
-        cell.source = HIDDEN_TESTS.sub("", cell.source)
+    notebook, _ = ClearHiddenTests().preprocess(notebook, {})  # what a student's cells hold
     NotebookClient(
         notebook,
         timeout=120,
@@ -125,7 +122,6 @@ def test_each_passing_visible_test_prints_one_check_line(
 
 
 def visible_test(cell: nbformat.NotebookNode) -> bool:
-    """A grade cell with asserts a student can see (beyond its hidden tests)."""
-    if not cell.metadata.get("nbgrader", {}).get("grade") or cell.cell_type != "code":
-        return False
-    return bool(cell.source.split("### END HIDDEN TESTS")[-1].strip())
+    """A grade cell with code left once its hidden tests are cleared: asserts a student sees."""
+    graded = cell.metadata.get("nbgrader", {}).get("grade", False)
+    return graded and cell.cell_type == "code" and bool(cell.source.strip())
