@@ -52,6 +52,26 @@ class Load:
     def running(self) -> int:
         return sum(p.poll() is None for p in self.procs)
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Stop the load (SIGSTOP to each worker's group) while the ``with`` runs: for a
+        test's teardown, which is not what runs under load (removing a deployment's 38,000
+        files takes 133 s under this load, under 1 s without it)."""
+        _signal_groups(self.procs, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            _signal_groups(self.procs, signal.SIGCONT)
+
+
+def _signal_groups(procs: list[subprocess.Popen], number: int) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, number)
+            except ProcessLookupError:
+                pass
+
 
 def stop(procs: list[subprocess.Popen]) -> None:
     """Stop each worker's process group (the worker and its current interpreter), then wait."""

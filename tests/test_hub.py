@@ -217,7 +217,7 @@ def busy_machine(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def hub() -> Iterator[Hub]:
+def hub(busy_machine) -> Iterator[Hub]:
     """A deployment of this module's own: set up, started, removed (and checked gone)."""
     if os.geteuid() != 0:
         pytest.skip("the hub makes Unix accounts: run as root")
@@ -265,12 +265,13 @@ def hub() -> Iterator[Hub]:
             process.wait(timeout=60)
         record_timing("hub: stop", time.perf_counter() - start)
         start = time.perf_counter()
-        removed = subprocess.run(
-            [str(CNN_COURSE), "hub", "remove", f"--prefix={prefix}"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        with busy_machine.paused():  # the removal is teardown, not what runs under load
+            removed = subprocess.run(
+                [str(CNN_COURSE), "hub", "remove", f"--prefix={prefix}"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
         record_timing("hub: cnn-course hub remove", time.perf_counter() - start)
     assert removed.returncode == 0, removed.stderr
     for name in (instructor, honest, hostile):
