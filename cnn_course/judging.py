@@ -28,6 +28,9 @@ from cnn_solutions.grading.core import Case, GradingFailure, cases_for
 from cnn_solutions.grading.quiz import judge_quiz
 
 PROBE_CALLS = {"check": "function", "check_answer": "answer", "check_quiz": "quiz"}
+# The likely mistakes a judged cell's failures name, as data in the autograded cell's
+# metadata (the report reads them there; a key the student's notebook had is dropped).
+MISTAKES_KEY = "cnn_course_mistakes"
 # What one test cell's probe outputs may hold, in all: far above any honest result.
 MAX_PAYLOAD_CHARS = 8_000_000
 SECRET_NAME = ".cnn-course-secret"
@@ -149,6 +152,7 @@ class Verdict:
     title: str
     passed: bool
     text: str
+    mistakes: tuple[str, ...] = ()  # the likely mistakes a failure names
 
 
 def payloads(outputs: list[Any]) -> list[Any]:
@@ -204,7 +208,7 @@ def judge(planned: Planned, found: list[Any], submitter: str | None) -> Verdict:
     try:
         text = _judge_payload(planned, payload, submitter)
     except GradingFailure as failure:
-        return Verdict(planned.title, False, failure.report)
+        return Verdict(planned.title, False, failure.report, failure.mistakes)
     except (wire.WireError, ValueError, TypeError, KeyError) as error:
         return Verdict(planned.title, False, f"✗ {planned.title}: malformed result ({error})")
     return Verdict(planned.title, True, text)
@@ -224,3 +228,10 @@ def _judge_payload(planned: Planned, payload: dict, submitter: str | None) -> st
     shown_for = payload.get("shown_for")
     shown_for = shown_for[:200] if type(shown_for) is str else None
     return judge_quiz(call.name, value, shown_for, submitter)
+
+
+def named_mistakes(verdicts: list[Verdict]) -> list[str]:
+    """What :data:`MISTAKES_KEY` holds for a cell: each failure's likely mistake, in order
+    and without repeats ("A or B" where several mistakes give that very result)."""
+    names = [" or ".join(v.mistakes) for v in verdicts if not v.passed and v.mistakes]
+    return list(dict.fromkeys(names))

@@ -82,6 +82,7 @@ from cnn_course.copying import MIN_MATCHES, CopyingSuspicion, read_answers, susp
 from cnn_course.errors import CourseInputError
 from cnn_course.failures import recorded_failures
 from cnn_course.feedback import course_directory
+from cnn_course.judging import MISTAKES_KEY
 from cnn_course.preprocessors.hide_hidden_tests import strip_ansi
 from cnn_course.preprocessors.judge_results import STOPPED_WITH
 from cnn_course.student_table import COLUMNS as STUDENT_COLUMNS
@@ -363,8 +364,13 @@ def diagnosed_mistakes(cell: nbformat.NotebookNode) -> list[str]:
     Returns
     -------
     list of str
-        ``NAME`` of every ``Likely mistake: NAME. advice`` line in its outputs.
+        What the judge recorded in the cell's metadata (:data:`MISTAKES_KEY`); for a
+        notebook graded before the judge recorded them, ``NAME`` of every
+        ``Likely mistake: NAME. advice`` line in its outputs.
     """
+    recorded = cell.metadata.get(MISTAKES_KEY)
+    if isinstance(recorded, list):
+        return [name for name in recorded if isinstance(name, str)]
     names: list[str] = []
     for match in MISTAKE_LINE.finditer(outputs_text(cell)):
         if match["name"] not in names:

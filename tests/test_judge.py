@@ -296,7 +296,11 @@ def test_a_failure_says_where_it_starts_when_a_failing_helper_is_called(tmp_path
     nb, _ = JudgeResults().preprocess(nb, resources)
     assert _scores(nb) == [True, False, False]
     text = nb.cells[2].outputs[0].evalue
-    assert "Where it starts: your `conv2d` calls your `zero_pad`, which fails its own" in text
+    assert "Where it starts: your `conv2d` calls your `zero_pad` (likely mistake: " in text
+    # The helper's own failure names its mistake; the note repeats that name.
+    helper_text = nb.cells[1].outputs[0].evalue
+    named = helper_text.split("Likely mistake: ")[1].split(".")[0]
+    assert f"(likely mistake: {named}), which fails its own checks" in text, text
     assert "Where it starts" not in nb.cells[1].outputs[0].evalue
     # A conv2d that does not call the student's zero_pad is not blamed on it.
     nb.cells[0].source = "def conv2d(image, kernel, stride=1, padding=0):\n    ...\n"
@@ -305,3 +309,41 @@ def test_a_failure_says_where_it_starts_when_a_failing_helper_is_called(tmp_path
     nb2.cells[2].outputs = [_probe_output(_kernel_ran(nb2, resources2, conv2d_with_it)[2])]
     nb2, _ = JudgeResults().preprocess(nb2, resources2)
     assert "Where it starts" not in nb2.cells[2].outputs[0].evalue
+
+
+def test_the_likely_mistakes_are_recorded_as_data_and_a_planted_record_is_dropped(
+    tmp_path: Path,
+) -> None:
+    pad_source = 'from cnn_probe import check\ncheck("zero_pad", zero_pad, "channels")\n'
+    conv_source = 'from cnn_probe import check\ncheck("conv2d", conv2d, "basic")\n'
+    student = new_code_cell("def zero_pad(image, pad):\n    ...\n")
+    student.metadata[judging.MISTAKES_KEY] = ["planted by the student"]
+    cells = [student, _graded_cell(pad_source, "pad"), _graded_cell(conv_source, "conv")]
+    nb, resources = _inject(tmp_path, cells)
+
+    def pads_every_axis(image, pad):
+        return np.pad(image, pad)
+
+    nb.cells[1].outputs = [_probe_output(_kernel_ran(nb, resources, pads_every_axis)[1])]
+    nb.cells[2].outputs = [_probe_output(_kernel_ran(nb, resources, conv.conv2d)[2])]
+    nb.cells[2].metadata[judging.MISTAKES_KEY] = ["planted too"]
+    nb, _ = JudgeResults().preprocess(nb, resources)
+    assert _scores(nb) == [True, False, True]
+    assert nb.cells[1].metadata[judging.MISTAKES_KEY] == ["channels padded too"]
+    assert nb.cells[2].metadata[judging.MISTAKES_KEY] == []
+    assert judging.MISTAKES_KEY not in nb.cells[0].metadata
+
+
+def test_a_mistake_whose_name_has_a_full_stop_is_counted_whole() -> None:
+    from cnn_course.report import diagnosed_mistakes
+
+    verdicts = [
+        judging.Verdict("f · a", False, "", ("np.int / np.float used (removed in NumPy 1.24)",)),
+        judging.Verdict("f · b", False, "", ("flipped kernel", "axes transposed")),
+        judging.Verdict("f · c", True, ""),
+    ]
+    cell = new_code_cell("", metadata={judging.MISTAKES_KEY: judging.named_mistakes(verdicts)})
+    assert diagnosed_mistakes(cell) == [
+        "np.int / np.float used (removed in NumPy 1.24)",
+        "flipped kernel or axes transposed",
+    ]

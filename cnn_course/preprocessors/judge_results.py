@@ -16,6 +16,9 @@ When a function fails and it calls one of the student's own contract functions t
 its own checks too (``conv2d_multi`` calling the student's ``zero_pad``), the failure says
 where it starts.
 
+The likely mistakes each cell's failures name go, as data, into the cell's metadata
+(:data:`cnn_course.judging.MISTAKES_KEY`), where the report counts them.
+
 The answers a quiz's probe reported are kept, as plain data, in the notebook's metadata,
 where the report looks for copied answers (:mod:`cnn_course.copying`); whatever the
 student's notebook held under that key is dropped.
@@ -82,9 +85,16 @@ def _definitions(nb: NotebookNode) -> dict[str, str]:
 
 
 def where_it_starts(
-    verdicts: list[judging.Verdict], failed: set[str], definitions: dict[str, str]
+    verdicts: list[judging.Verdict],
+    failed: dict[str, tuple[str, ...]],
+    definitions: dict[str, str],
 ) -> list[judging.Verdict]:
-    """The verdicts, each failure of a function that calls a failing helper saying so."""
+    """The verdicts, each failure of a function that calls a failing helper saying so.
+
+    ``failed`` maps each function that failed a check to the likely mistakes its failures
+    named, which the note repeats: "your `conv2d` calls your `zero_pad`, which fails its own
+    checks (likely mistake: channels padded too)".
+    """
     told = []
     for verdict in verdicts:
         name = verdict.title.split(" · ")[0]
@@ -95,7 +105,7 @@ def where_it_starts(
             if helper in failed and re.search(rf"\b{helper}\s*\(", source)
         ]
         if not verdict.passed and culprits:
-            helpers = " and ".join(f"`{h}`" for h in culprits)
+            helpers = " and ".join(f"`{h}`{_named(failed[h])}" for h in culprits)
             note = (
                 f"\n  Where it starts: your `{name}` calls your {helpers}, which "
                 f"{'fail' if len(culprits) > 1 else 'fails'} its own checks: fix "
@@ -104,6 +114,12 @@ def where_it_starts(
             verdict = judging.Verdict(verdict.title, False, verdict.text + note)
         told.append(verdict)
     return told
+
+
+def _named(mistakes: tuple[str, ...]) -> str:
+    if not mistakes:
+        return ""
+    return f" (likely mistake: {' or '.join(mistakes)})"
 
 
 def _error(text: str) -> NotebookNode:
@@ -153,14 +169,17 @@ class JudgeResults(NbGraderPreprocessor):
                 reason = _kernel_error(cell.get("outputs", []))
             judged[index] = ([judging.judge(p, found, submitter) for p in planned], reason)
             answers += judging.quiz_values(planned, found)
-        failed = {
-            v.title.split(" · ")[0]
-            for verdicts, _ in judged.values()
-            for v in verdicts
-            if not v.passed
-        }
+        failed: dict[str, tuple[str, ...]] = {}
+        for verdicts, _ in judged.values():
+            for v in verdicts:
+                if not v.passed:
+                    name = v.title.split(" · ")[0]
+                    failed[name] = tuple(dict.fromkeys(failed.get(name, ()) + v.mistakes))
         definitions = _definitions(nb)
+        for cell in nb.cells:
+            cell.metadata.pop(judging.MISTAKES_KEY, None)
         for index, (verdicts, reason) in judged.items():
+            nb.cells[index].metadata[judging.MISTAKES_KEY] = judging.named_mistakes(verdicts)
             verdicts = where_it_starts(verdicts, failed, definitions)
             nb.cells[index].outputs = verdict_outputs(verdicts, reason)
             nb.cells[index].source = plan[index][0]

@@ -231,7 +231,10 @@ def judge_function(spec: FunctionSpec, aspect: str, cases: Sequence[Case], recor
             raise GradingFailure(f"✗ {title}: case {number}: malformed result ({error})") from None
         verdict = _judge(spec, case, call)
         if verdict is not None:
-            raise GradingFailure(_report(spec, aspect, number, len(cases), case, verdict))
+            raise GradingFailure(
+                _report(spec, aspect, number, len(cases), case, verdict),
+                tuple(name for name, _ in verdict.mistakes),
+            )
     return f"✓ {title}: all {len(cases)} cases match the reference"
 
 
@@ -265,7 +268,7 @@ def judge_answer(spec: AnswerSpec, value: Any) -> str:
         labelled("  Got:      ", show(value)),
         *mistake_lines(found),
     ]
-    raise GradingFailure("\n".join(lines))
+    raise GradingFailure("\n".join(lines), tuple(name for name, _ in found))
 
 
 def run_answer_check(spec: AnswerSpec, value: Any) -> str:

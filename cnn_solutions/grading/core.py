@@ -28,11 +28,13 @@ from cnn_probe import wire
 
 
 class GradingFailure(AssertionError):
-    """A check failed; ``report`` is the message the student sees."""
+    """A check failed; ``report`` is the message the student sees, ``mistakes`` the names
+    of the likely mistakes it gives (as data, for whoever reads the verdict next)."""
 
-    def __init__(self, report: str) -> None:
+    def __init__(self, report: str, mistakes: tuple[str, ...] = ()) -> None:
         super().__init__(report)
         self.report = report
+        self.mistakes = mistakes
 
 
 RTOL = 1e-6
