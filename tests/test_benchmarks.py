@@ -63,3 +63,13 @@ def test_cluster_benchmark_compares_serial_pool_and_dask() -> None:
         assert re.search(rf"{re.escape(label)}\s+\d+\.\d+ s\s+\d+\.\d+ s/notebook", out), out
     assert re.search(r"cluster overhead per notebook against the pool: [+-]\d+ ms", out), out
     assert "identical per-cell grades (all four)  yes" in out, out
+
+
+def test_named_mistakes_prints_named_over_total_per_assignment() -> None:
+    out = run_benchmark("named_mistakes.py", "--list")
+    for kind in ("published", "simulated"):
+        rows = re.findall(rf"^\d\d_\w+ {kind}\s.*named\s+(\d+)/(\d+)\s", out, re.M)
+        assert len(rows) == 4, out
+        total = re.search(rf"^all {kind}\s+named (\d+)/(\d+) = [\d.]+%$", out, re.M)
+        assert total, out
+        assert [sum(int(r[i]) for r in rows) for i in (0, 1)] == list(map(int, total.groups()))

@@ -39,6 +39,7 @@ from cnn_course.preprocessors.inject_cases import PLAN_KEY
 from cnn_probe import ProbeSent, wire
 
 NO_RESULT = "no result: the cell did not run to the end"
+WHERE_IT_STARTS = "Where it starts:"
 REASON_CHARS = 500
 
 
@@ -107,7 +108,7 @@ def where_it_starts(
         if not verdict.passed and culprits:
             helpers = " and ".join(f"`{h}`{_named(failed[h])}" for h in culprits)
             note = (
-                f"\n  Where it starts: your `{name}` calls your {helpers}, which "
+                f"\n  {WHERE_IT_STARTS} your `{name}` calls your {helpers}, which "
                 f"{'fail' if len(culprits) > 1 else 'fails'} its own checks: fix "
                 f"{'them' if len(culprits) > 1 else 'it'} first, then look at `{name}` again."
             )

@@ -28,7 +28,10 @@ from cnn_solutions.grading.core import (
     show,
     show_maps,
 )
+from cnn_solutions.grading.crashes import CROPPED_EMPTY
 from cnn_solutions.grading.filters import (
+    BIAS_EVERY_PRODUCT,
+    BIAS_EVERY_PRODUCT_ADVICE,
     FLIPPED,
     FLIPPED_ADVICE,
     OFF_BY_ONE,
@@ -55,7 +58,6 @@ NOT_CROPPED_ADVICE = (
     "The forward pass padded x, so the gradient you accumulate lives on the padded input: "
     "return dx_padded[:, p:p+H, p:p+W], the part that belongs to the real x."
 )
-CROPPED_EMPTY = "padding cropped with p:-p, which is empty when padding is 0"
 CROPPED_EMPTY_ADVICE = (
     "With padding 0, dx_padded[:, p:-p, p:-p] is dx_padded[:, 0:0, 0:0], an empty array: "
     "crop with dx_padded[:, p:p+H, p:p+W] (H, W from x.shape), which works for every p."
@@ -70,10 +72,11 @@ DW_ROTATED_ADVICE = (
     "The forward pass is a cross-correlation, so dw[a, b] = sum of x_padded[i*s+a, j*s+b] * "
     "dout[i, j]: no flip. (Only dx involves the kernel turned around.)"
 )
-BIAS_EVERY_PRODUCT = "bias added to every product instead of once per output"
-BIAS_EVERY_PRODUCT_ADVICE = (
-    "Add b[k] once to each output value, after summing the kh*kw*C_in products: "
-    "out[n, i, j, k] = sum(window * w[..., k]) + b[k]."
+DX_NEVER_FILLED = "dx never filled in"
+DX_NEVER_FILLED_ADVICE = (
+    "dx stayed the zeros you started from: after the loops copy the padded gradient into it, "
+    "dx[i] = dx_padded[i, p:p+H, p:p+W] (assigning to a slice variable or to the padded array "
+    "itself does not change dx), and do not hide a failing update in try/except."
 )
 DB_NOT_SUMMED = "db not summed over the batch"
 DB_NOT_SUMMED_ADVICE = (
@@ -108,6 +111,16 @@ SPREAD_ADVICE = (
 DOUT_IGNORED = "dout ignored"
 DOUT_IGNORED_ADVICE = (
     "Differentiate L(x) = np.sum(f(x) * dout), not np.sum(f(x)): dout weights every output."
+)
+GAP_EXTRA_AXIS = "an extra axis kept in the output"
+GAP_EXTRA_AXIS_ADVICE = (
+    "gap_forward returns shape (N, C): x.mean(axis=(1, 2)) already has it; do not reshape it "
+    "to (N, 1, C) or keep the pooled axes with keepdims=True."
+)
+UPPER_NOT_EVALUATED = "f(x) used in place of f(x + h)"
+UPPER_NOT_EVALUATED_ADVICE = (
+    "Set x[i] = old + h before evaluating the first loss: (L(x) - L(x - h)) / (2h) is half "
+    "the slope; the centred difference is (L(x + h) - L(x - h)) / (2h)."
 )
 ONE_SIDED = "one-sided difference instead of centred"
 ONE_SIDED_ADVICE = (
@@ -491,7 +504,14 @@ conv_backward_spec = FunctionSpec(
         ),
         "stride": lambda: _backward_cases(
             64,
-            [(1, 5, 5, 1, 3, 3, 1, 2, 0), (1, 6, 5, 2, 2, 2, 2, 3, 0), (2, 5, 5, 2, 3, 3, 2, 2, 1)],
+            [
+                (1, 5, 5, 1, 3, 3, 1, 2, 0),
+                (1, 6, 5, 2, 2, 2, 2, 3, 0),
+                (2, 5, 5, 2, 3, 3, 2, 2, 1),
+                # does not tile: (6 + 2 - 3) and (5 + 2 - 2) are odd, the last row and column
+                # of the padded input reach no window, so their dx is 0 (a non-square filter)
+                (1, 6, 5, 2, 3, 2, 2, 2, 1),
+            ],
         ),
     },
     mistakes=_named_once(
@@ -506,6 +526,11 @@ conv_backward_spec = FunctionSpec(
             _backward_variant(dx=lambda d, c: _loop_backward(d, c, assign="each_k")[0]),
         ),
         Mistake(NOT_CROPPED, NOT_CROPPED_ADVICE, _backward_variant(dx=_dx_not_cropped)),
+        Mistake(
+            DX_NEVER_FILLED,
+            DX_NEVER_FILLED_ADVICE,
+            _backward_variant(dx=lambda d, c: np.zeros(np.shape(c[0]))),
+        ),
         Mistake(CROPPED_EMPTY, CROPPED_EMPTY_ADVICE, _backward_variant(dx=_dx_cropped_empty)),
         Mistake(
             AVERAGED_OVER_BATCH,
@@ -610,6 +635,16 @@ gap_forward_spec = FunctionSpec(
                 lambda x, axes=axes: np.asarray(x, dtype=np.float64).mean(axis=axes),
             )
             for axes in ((0, 1), (2, 3), (1, 2, 3), (0, 1, 2))
+        ),
+        Mistake(
+            GAP_EXTRA_AXIS,
+            GAP_EXTRA_AXIS_ADVICE,
+            lambda x: np.asarray(x, dtype=np.float64).mean(axis=(1, 2))[:, None, :],
+        ),
+        Mistake(
+            GAP_EXTRA_AXIS,
+            GAP_EXTRA_AXIS_ADVICE,
+            lambda x: np.asarray(x, dtype=np.float64).mean(axis=(1, 2), keepdims=True),
         ),
         Mistake(
             TRUNCATION,
@@ -820,7 +855,10 @@ maxpool_backward_spec = FunctionSpec(
     suites={
         "basic": lambda: _maxpool_backward_cases(90, [(1, 4, 4, 1, 2, 2), (1, 4, 6, 2, 2, 2)]),
         "overlap": lambda: _maxpool_backward_cases(
-            91, [(1, 5, 5, 1, 3, 2), (1, 3, 4, 2, 2, 1), (1, 4, 4, 2, 2, 1)], overlap=True
+            91,
+            # the last: (6 - 3) % 2 == 1, windows overlap and the last row and column stay out
+            [(1, 5, 5, 1, 3, 2), (1, 3, 4, 2, 2, 1), (1, 4, 4, 2, 2, 1), (1, 6, 6, 1, 3, 2)],
+            overlap=True,
         ),
         "batch": lambda: _maxpool_backward_cases(92, [(2, 5, 5, 3, 2, 2), (3, 6, 4, 2, 3, 3)]),
         "integer": lambda: _maxpool_backward_cases(93, [(1, 4, 4, 2, 2, 2)], integer=True),
@@ -1000,6 +1038,24 @@ def _integer_copy(f, x, dout, h=1e-5):
     return grad
 
 
+def _integer_copy_integer_grad(f, x, dout, h=1e-5):
+    """As :func:`_integer_copy`, the gradient stored in ``np.zeros_like(x)`` (integers)."""
+    return np.trunc(_integer_copy(f, x, dout, h)).astype(np.asarray(x).dtype)
+
+
+def _upper_not_evaluated(f, x, dout, h=1e-5):
+    point = np.array(x, dtype=np.float64)
+    weights = np.asarray(dout, dtype=np.float64)
+    grad = np.zeros_like(point)
+    for index in np.ndindex(point.shape):
+        old = point[index]
+        plus = np.sum(f(point) * weights)
+        point[index] = old - h
+        grad[index] = (plus - np.sum(f(point) * weights)) / (2 * h)
+        point[index] = old
+    return grad
+
+
 def _h_ignored(f, x, dout, h=1e-5):
     if h == 1e-5:
         raise ValueError("the default step in this case")
@@ -1024,6 +1080,7 @@ numerical_gradient_spec = FunctionSpec(
             lambda f, x, dout, h=1e-5: numerical_gradient(f, x, np.ones(np.shape(dout)), h),
         ),
         Mistake(ONE_SIDED, ONE_SIDED_ADVICE, _one_sided),
+        Mistake(UPPER_NOT_EVALUATED, UPPER_NOT_EVALUATED_ADVICE, _upper_not_evaluated),
         Mistake(
             "divided by h instead of 2h",
             "The two evaluations are 2h apart: divide their difference by 2 * h.",
@@ -1040,6 +1097,13 @@ numerical_gradient_spec = FunctionSpec(
             "Work on a float copy of x, e.g. x.astype(float): adding h to an integer array "
             "is truncated away, and an integer gradient array truncates the result.",
             _integer_only(_integer_copy, lambda f, x, *rest, **options: x),
+        ),
+        Mistake(
+            TRUNCATION,
+            "Work on a float copy of x, e.g. x.astype(float), and a float gradient array: "
+            "np.zeros_like(x) of an integer x is an integer array, and x[i] = old + h on it "
+            "stores old.",
+            _integer_only(_integer_copy_integer_grad, lambda f, x, *rest, **options: x),
         ),
         Mistake(
             TRUNCATION,

@@ -40,6 +40,11 @@ OUTPUT_CHANNELS_FORGOTTEN_ADVICE = (
 )
 BIAS_COUNTED = "bias counted as a multiplication"
 BIAS_COUNTED_ADVICE = "Adding the bias is an addition, not a multiplication: leave it out."
+FLOPS_COUNTED = "FLOPs counted (a multiply and an add) instead of multiplications"
+FLOPS_COUNTED_ADVICE = (
+    "FLOP counters count 2 operations per multiply-add; here only the multiplications "
+    "count: h_out * w_out * c_out * f * f * c_in, without the factor 2."
+)
 ONE_STAGE = "bottleneck counting only one stage"
 ONE_STAGE_ADVICE = (
     "The bottleneck runs two convolutions, the 1x1 (192 -> 16 channels) and then the 5x5 "
@@ -180,6 +185,11 @@ conv_mult_count_spec = FunctionSpec(
             BIAS_COUNTED,
             BIAS_COUNTED_ADVICE,
             lambda h, w, f, c_in, c_out: h * w * c_out * (f * f * c_in + 1),
+        ),
+        Mistake(
+            FLOPS_COUNTED,
+            FLOPS_COUNTED_ADVICE,
+            lambda h, w, f, c_in, c_out: 2 * h * w * f * f * c_in * c_out,
         ),
     ),
 )

@@ -130,6 +130,11 @@ CEIL_ADVICE = (
 )
 BIAS_FORGOTTEN = "bias forgotten"
 BIAS_PER_CHANNEL = "bias added once per input channel"
+BIAS_EVERY_PRODUCT = "bias added to every product instead of once per output"
+BIAS_EVERY_PRODUCT_ADVICE = (
+    "np.sum(window * w + b) adds b kh*kw*C_in times: sum the kh*kw*C_in products first, then "
+    "add the bias once to each output value, np.sum(window * w) + b."
+)
 CHANNELS_NOT_SUMMED = "channels not summed (only one input channel used)"
 CHANNELS_AVERAGED = "channels averaged instead of summed"
 CHANNELS_PADDED = "channels padded too"
@@ -146,6 +151,23 @@ TRANSPOSED = "axes transposed"
 TRANSPOSED_ADVICE = (
     "Index arrays as [row, column]: the first axis is the height, the second the width."
 )
+MINUS_INDEX = "image indexed at i - a instead of i + a"
+MINUS_INDEX_ADVICE = (
+    "Window (i, j) covers image[i + a, j + b] for a < kh, b < kw: index with i + a, not "
+    "i - a (a negative index wraps around to the far edge of the image)."
+)
+
+
+def _minus_index_correlate2d(image, kernel):
+    """out[i, j] = sum of image[i - a, j - b] * kernel[a, b], negative indices wrapping."""
+    image, kernel = np.asarray(image, dtype=np.float64), np.asarray(kernel)
+    kh, kw = kernel.shape
+    h_out, w_out = image.shape[0] - kh + 1, image.shape[1] - kw + 1
+    out = np.zeros((h_out, w_out))
+    for i, j, a, b in np.ndindex(h_out, w_out, kh, kw):
+        out[i, j] += image[i - a, j - b] * kernel[a, b]
+    return out
+
 
 _conv2d_mistakes = (
     Mistake(
@@ -270,6 +292,7 @@ correlate2d_spec = FunctionSpec(
             TRANSPOSED_ADVICE,
             lambda image, kernel: correlate2d(image, np.asarray(kernel).T),
         ),
+        Mistake(MINUS_INDEX, MINUS_INDEX_ADVICE, _minus_index_correlate2d),
     ),
 )
 
@@ -396,6 +419,15 @@ def _kernel_rows_columns_swapped(x, filters, bias=None, stride=1, padding=0):
     return out if bias is None else out + np.asarray(bias)
 
 
+def _bias_per_product(x, filters, bias=None, stride=1, padding=0):
+    # np.sum(window * w + b): the bias is added to each of the kh*kw*C_in products.
+    if bias is None:
+        raise ValueError("no bias in this case")
+    kh, kw, c_in, _ = np.shape(filters)
+    out = conv2d_multi(x, filters, None, stride, padding)
+    return out + kh * kw * c_in * np.asarray(bias)
+
+
 def _multi_variant(**changes):
     def model(x, filters, bias=None, stride=1, padding=0):
         args = {"bias": bias, "stride": stride, "padding": padding} | changes
@@ -466,6 +498,7 @@ conv2d_multi_spec = FunctionSpec(
             "Add the bias once per output value, after summing over the input channels.",
             _bias_per_input_channel,
         ),
+        Mistake(BIAS_EVERY_PRODUCT, BIAS_EVERY_PRODUCT_ADVICE, _bias_per_product),
         Mistake(
             FLIPPED,
             FLIPPED_ADVICE,
