@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the report imports this module
     from cnn_course.copying import CopyingSuspicion
-    from cnn_course.report import Flag, GradingProblem, SubmissionResult
+    from cnn_course.report.results import Flag, GradingProblem, SubmissionResult
 
 # Why a cell did not finish (GradingProblem.cause). The probe's limit counts the CPU time
 # the student's code used, which a busy machine does not inflate: the code loops or is far

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the report imports this module
     from cnn_course.copying import CopyingSuspicion
-    from cnn_course.report import Flag, SubmissionResult
+    from cnn_course.report.results import Flag, SubmissionResult
 
 
 @dataclass(frozen=True)

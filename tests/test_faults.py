@@ -322,7 +322,7 @@ def test_every_cell_scores_exactly_what_was_earned(graded: GradedClass, student:
 def test_exported_scores_include_penalties_and_failures(graded: GradedClass) -> None:
     """grades.csv (``nbgrader export``): what was earned, less the late penalty; for work
     that could not be graded, no score and a status that says why. The integrity review may
-    withhold a flagged score instead (cnn_course/integrity.py), never for work done right."""
+    withhold a flagged score instead (cnn_course/integrity/), never for work done right."""
     rows = {row["student_id"]: row for row in graded.csv("grades.csv")}
     withheld = {s for s, row in rows.items() if row["score"] == "withheld"}
     assert not withheld & {"correct", "style-loops"}, rows["correct"]

@@ -1,4 +1,4 @@
-"""The review after grading (cnn_course/integrity.py): its static scan and its flags.
+"""The review after grading (cnn_course/integrity/): its static scan and its flags.
 
 Grades never depend on the review (the judge decides them, test_attacks.py shows it);
 the review tells the instructor who tried to tamper. Here: the scan names each
