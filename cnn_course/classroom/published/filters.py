@@ -33,6 +33,33 @@ _MULTI_CHECKS = """
         raise ValueError("filters larger than the padded input")
 """
 
+# thiagobspy/recipes-ml's conv step, listed twice: with the contract's argument checks
+# (for its square-filter assumption) and as published (for the missing checks).
+_THIAGOBSPY_SIGNATURE = """
+def conv2d_multi(x, filters, bias=None, stride=1, padding=0):
+"""
+_THIAGOBSPY_BODY = """
+    (n_H_prev, n_W_prev, n_C_prev) = x.shape
+    (f, f, n_C_prev, n_C) = filters.shape
+    pad = padding
+    n_H = int((n_H_prev + 2 * pad - f) / stride + 1)
+    n_W = int((n_W_prev + 2 * pad - f) / stride + 1)
+    Z = np.zeros((n_H, n_W, n_C))
+    a_prev_pad = np.pad(x, ((pad, pad), (pad, pad), (0, 0)), 'constant', constant_values=(0, 0))
+    for h in range(n_H):
+        for w in range(n_W):
+            for c in range(n_C):
+                vert_start = h * stride
+                vert_end = vert_start + f
+                horiz_start = w * stride
+                horiz_end = horiz_start + f
+                a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end]
+                Z[h, w, c] = np.sum(a_slice_prev * filters[..., c])
+                if bias is not None:
+                    Z[h, w, c] += bias[c]
+    return Z
+"""
+
 PUBLISHED: list[Published] = [
     # --- zero_pad ------------------------------------------------------------------------
     Published(
@@ -363,59 +390,14 @@ def conv2d_multi(x, filters, bias=None, stride=1, padding=0):
     Published(
         "conv2d_multi",
         "thiagobspy/recipes-ml: pure_neural/cnn/conv_step.py",
-        """
-def conv2d_multi(x, filters, bias=None, stride=1, padding=0):
-"""
-        + _MULTI_CHECKS
-        + """
-    (n_H_prev, n_W_prev, n_C_prev) = x.shape
-    (f, f, n_C_prev, n_C) = filters.shape
-    pad = padding
-    n_H = int((n_H_prev + 2 * pad - f) / stride + 1)
-    n_W = int((n_W_prev + 2 * pad - f) / stride + 1)
-    Z = np.zeros((n_H, n_W, n_C))
-    a_prev_pad = np.pad(x, ((pad, pad), (pad, pad), (0, 0)), 'constant', constant_values=(0, 0))
-    for h in range(n_H):
-        for w in range(n_W):
-            for c in range(n_C):
-                vert_start = h * stride
-                vert_end = vert_start + f
-                horiz_start = w * stride
-                horiz_end = horiz_start + f
-                a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end]
-                Z[h, w, c] = np.sum(a_slice_prev * filters[..., c])
-                if bias is not None:
-                    Z[h, w, c] += bias[c]
-    return Z
-""",
+        _THIAGOBSPY_SIGNATURE + _MULTI_CHECKS + _THIAGOBSPY_BODY,
         mistake=SQUARE,
         adapted="one image; bias (C_out,) or None; argument checks added",
     ),
     Published(
         "conv2d_multi",
         "thiagobspy/recipes-ml: pure_neural/cnn/conv_step.py",
-        """
-def conv2d_multi(x, filters, bias=None, stride=1, padding=0):
-    (n_H_prev, n_W_prev, n_C_prev) = x.shape
-    (f, f, n_C_prev, n_C) = filters.shape
-    pad = padding
-    n_H = int((n_H_prev + 2 * pad - f) / stride + 1)
-    n_W = int((n_W_prev + 2 * pad - f) / stride + 1)
-    Z = np.zeros((n_H, n_W, n_C))
-    a_prev_pad = np.pad(x, ((pad, pad), (pad, pad), (0, 0)), 'constant', constant_values=(0, 0))
-    for h in range(n_H):
-        for w in range(n_W):
-            for c in range(n_C):
-                vert_start = h * stride
-                vert_end = vert_start + f
-                horiz_start = w * stride
-                horiz_end = horiz_start + f
-                a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end]
-                Z[h, w, c] = np.sum(a_slice_prev * filters[..., c])
-                if bias is not None:
-                    Z[h, w, c] += bias[c]
-    return Z
-""",
+        _THIAGOBSPY_SIGNATURE + _THIAGOBSPY_BODY,
         mistake=NO_VALUE_ERROR,
         adapted="one image; bias (C_out,) or None; as published, no argument checks",
     ),
