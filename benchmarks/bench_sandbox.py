@@ -1,7 +1,7 @@
 """What the grading sandbox costs: nbgrader autograde with the plain kernel vs "cnn-grader".
 
 Builds two identical toy courses (one assignment, ``01_filters``, with a solution, a
-visible test and hidden tests that call ``cnn_solutions.grading.check``), submits the
+visible test and hidden tests that call ``cnn_course.grading.check``), submits the
 same correct notebook for ``--students`` students in each, and autogrades them with
 nbgrader (serially, as ``nbgrader autograde`` does), alternating the two kernels for
 ``--rounds`` rounds. One course keeps the course's ``nbgrader_config.py`` as instructors

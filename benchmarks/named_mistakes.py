@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 from cnn_course.classroom import TOPICS, as_source, mistakes
 from cnn_course.classroom.published import Examined, Published, examine, published
-from cnn_solutions.grading import function_names
+from cnn_course.grading import function_names
 
 
 def simulated(assignment: str) -> list[Published]:

@@ -22,9 +22,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cnn_course.grading.core import compare
+from cnn_course.grading.quiz import expected_answers
 from cnn_probe import wire
-from cnn_solutions.grading.core import compare
-from cnn_solutions.grading.quiz import expected_answers
 
 ANSWERS_KEY = "cnn_course_quiz_answers"
 MIN_MATCHES = 3

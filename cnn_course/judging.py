@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cnn_course.grading import answer_spec, function_spec
+from cnn_course.grading.check import encode_cases, judge_answer, judge_function
+from cnn_course.grading.core import Case, GradingFailure, cases_for
+from cnn_course.grading.quiz import judge_quiz
 from cnn_probe import MIME, wire
-from cnn_solutions.grading import answer_spec, function_spec
-from cnn_solutions.grading.check import encode_cases, judge_answer, judge_function
-from cnn_solutions.grading.core import Case, GradingFailure, cases_for
-from cnn_solutions.grading.quiz import judge_quiz
 
 PROBE_CALLS = {"check": "function", "check_answer": "answer", "check_quiz": "quiz"}
 # The likely mistakes a judged cell's failures name, as data in the autograded cell's

@@ -15,7 +15,7 @@ the expected values with the reference, and replaces the cell's outputs with the
 a cell whose outputs it does not replace keeps the error and scores nothing.
 
 Without ``remote`` (an instructor validating the source notebook, a trusted process) the
-probe judges in the same process, through :mod:`cnn_solutions.grading`.
+probe judges in the same process, through :mod:`cnn_course.grading`.
 
 This package holds no reference, expected value or grading rule: only the wire format
 (:mod:`cnn_probe.wire`), the test functions a check hands to student code
@@ -53,7 +53,7 @@ def sent() -> None:
 def check(name: str, fn: Any, aspect: str, remote: str | None = None) -> None:
     """Run one aspect's cases on the student's function ``fn`` (see the module doc)."""
     if remote is None:
-        from cnn_solutions.grading import check as judge_here
+        from cnn_course.grading import check as judge_here
 
         judge_here(name, fn, aspect)
         return
@@ -69,7 +69,7 @@ def check(name: str, fn: Any, aspect: str, remote: str | None = None) -> None:
 def check_answer(name: str, value: Any, remote: str | None = None) -> None:
     """Send an answer variable's value to the grader (or judge it here, see the module doc)."""
     if remote is None:
-        from cnn_solutions.grading import check_answer as judge_here
+        from cnn_course.grading import check_answer as judge_here
 
         judge_here(name, value)
         return
@@ -81,7 +81,7 @@ def check_quiz(key: str, value: Any, quiz: object = None, remote: str | None = N
     shown_for = getattr(quiz, "student_id", None)
     shown_for = None if shown_for is None else str(shown_for)[:200]
     if remote is None:
-        from cnn_solutions.grading.quiz import check_quiz as judge_here
+        from cnn_course.grading.quiz import check_quiz as judge_here
 
         judge_here(key, value, shown_for)
         return

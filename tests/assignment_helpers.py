@@ -33,8 +33,7 @@ from cnn_course.classroom import (
 )
 from cnn_course.classroom.backprop import CHANGED_INPUT
 from cnn_course.course import CellGrade, CourseDir, outputs_text
-from cnn_solutions import answers
-from cnn_solutions.grading import (
+from cnn_course.grading import (
     MISTAKE_PREFIX,
     GradingFailure,
     answer_spec,
@@ -44,8 +43,9 @@ from cnn_solutions.grading import (
     function_spec,
     output_size,
 )
-from cnn_solutions.grading.check import run_answer_check, run_check
-from cnn_solutions.grading.core import compare, reference_result
+from cnn_course.grading.check import run_answer_check, run_check
+from cnn_course.grading.core import compare, reference_result
+from cnn_solutions import answers
 
 # Submission seeds the in-process checks run with: the suites' fixed cases (validating), and
 # submissions' seeds as autograding draws them (64-bit HMAC values).
@@ -63,7 +63,7 @@ class Assignment:
     name : str
         Assignment id, e.g. ``"01_filters"``.
     specs : ModuleType
-        Its topic module of :mod:`cnn_solutions.grading` (``FUNCTIONS``, ``ANSWERS``).
+        Its topic module of :mod:`cnn_course.grading` (``FUNCTIONS``, ``ANSWERS``).
     auto_points : int
         Points of the automatically graded cells.
     givens : mapping of str to object

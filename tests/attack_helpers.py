@@ -29,10 +29,10 @@ from nbformat.v4 import new_code_cell
 
 from cnn_course.classroom import ASSIGNMENTS, source_solutions
 from cnn_course.course import REPO_ROOT
+from cnn_course.grading import answer_spec, function_spec
+from cnn_course.grading.check import probe_here, run_answer_check, run_check
+from cnn_course.grading.core import GradingFailure, cases_for
 from cnn_probe import MIME
-from cnn_solutions.grading import answer_spec, function_spec
-from cnn_solutions.grading.check import probe_here, run_answer_check, run_check
-from cnn_solutions.grading.core import GradingFailure, cases_for
 
 FILTERS, QUIZ = "01_filters", "05_quiz"
 NOTEBOOK = ASSIGNMENTS[FILTERS][1]
@@ -558,7 +558,7 @@ def reference_reader(course: Path, repo: Path = REPO_ROOT) -> str:
             print("LEAK", what)
 
 
-        for _module in ("cnn_solutions", "cnn_solutions.conv", "cnn_solutions.grading",
+        for _module in ("cnn_solutions", "cnn_solutions.conv", "cnn_course.grading",
                         "cnn_course", "cnn_course.judging"):
             try:
                 _mod = importlib.import_module(_module)
@@ -575,7 +575,7 @@ def reference_reader(course: Path, repo: Path = REPO_ROOT) -> str:
         _paths = [
             REPO + "/cnn_solutions/conv.py",
             REPO + "/cnn_solutions/__init__.py",
-            REPO + "/cnn_solutions/grading/filters.py",
+            REPO + "/cnn_course/grading/filters.py",
             REPO + "/source/01_filters/filters.ipynb",
             REPO + "/gradebook.db",
             REPO + "/.git/HEAD",

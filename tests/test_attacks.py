@@ -101,10 +101,10 @@ from attack_helpers import (
 from cnn_course.classroom import correct_work, fill_notebook, mistake_work, mistakes
 from cnn_course.classroom.quiz import quiz_submission, set_variant_cell
 from cnn_course.course import REPO_ROOT, CourseDir, outputs_text
+from cnn_course.grading.core import compare
+from cnn_course.grading.quiz import expected_answers
 from cnn_course.judging import SECRET_NAME
 from cnn_course.sandbox import Limits
-from cnn_solutions.grading.core import compare
-from cnn_solutions.grading.quiz import expected_answers
 
 pytestmark = pytest.mark.attacks
 

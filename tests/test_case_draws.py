@@ -13,8 +13,8 @@ import random
 import numpy as np
 import pytest
 
-from cnn_solutions.grading import backprop, conv1x1, core, filters, output_size
-from cnn_solutions.grading.core import Case, FunctionSpec, Mistake, case_rng, cases_for
+from cnn_course.grading import backprop, conv1x1, core, filters, output_size
+from cnn_course.grading.core import Case, FunctionSpec, Mistake, case_rng, cases_for
 
 pytestmark = pytest.mark.unit
 

@@ -15,9 +15,9 @@ from cnn_course.copying import (
     recorded_answers,
     suspected_copying,
 )
+from cnn_course.grading.quiz import expected_answers
 from cnn_course.preprocessors import JudgeResults
 from cnn_probe import wire
-from cnn_solutions.grading.quiz import expected_answers
 
 pytestmark = pytest.mark.unit
 

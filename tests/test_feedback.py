@@ -325,7 +325,7 @@ def test_unterminated_region_fails_rather_than_leaks() -> None:
 def test_warning_from_hidden_code_loses_its_source_line() -> None:
     hider = HideHiddenTests()
     text = (
-        "/x/site-packages/cnn_solutions/grading/core.py:12: UserWarning: careful\n"
+        "/x/site-packages/cnn_course/grading/core.py:12: UserWarning: careful\n"
         "  secret = reference(image)\n"
         "✓ zero_pad · basic: all 5 cases match the reference\n"
     )

@@ -15,10 +15,10 @@ import pytest
 from assignment_helpers import BACKPROP, GradingSpecChecks
 
 from cnn_course.classroom.backprop import CHANGED_INPUT
+from cnn_course.grading import backprop as spec_module
+from cnn_course.grading import function_spec
+from cnn_course.grading.core import reference_result
 from cnn_solutions import answers
-from cnn_solutions.grading import backprop as spec_module
-from cnn_solutions.grading import function_spec
-from cnn_solutions.grading.core import reference_result
 
 # A hidden cell must stay far below nbgrader's 30 s timeout even for plain loops.
 CELL_BUDGET_SECONDS = 2.0

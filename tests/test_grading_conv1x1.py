@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from assignment_helpers import CONV1X1, GradingSpecChecks
 
+from cnn_course.grading import conv1x1 as spec_module
 from cnn_solutions import answers
-from cnn_solutions.grading import conv1x1 as spec_module
 
 
 class TestConv1x1Specs(GradingSpecChecks):

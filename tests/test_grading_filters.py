@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 from assignment_helpers import FILTERS, GradingSpecChecks
 
-from cnn_solutions.grading import filters as spec_module
-from cnn_solutions.grading import function_spec
-from cnn_solutions.grading.core import Case, describe_case
+from cnn_course.grading import filters as spec_module
+from cnn_course.grading import function_spec
+from cnn_course.grading.core import Case, describe_case
 
 
 class TestFiltersSpecs(GradingSpecChecks):

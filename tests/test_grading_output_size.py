@@ -10,7 +10,7 @@ import numpy as np
 from assignment_helpers import OUTPUT_SIZE, GradingSpecChecks
 
 from cnn_course.classroom import correct_work
-from cnn_solutions.grading import output_size as spec_module
+from cnn_course.grading import output_size as spec_module
 
 
 class TestOutputSizeSpecs(GradingSpecChecks):

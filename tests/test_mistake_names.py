@@ -12,16 +12,16 @@ import importlib
 
 import pytest
 
-from cnn_solutions.grading import MISTAKE_PREFIX
-from cnn_solutions.grading.check import _diagnose, mistake_lines
-from cnn_solutions.grading.core import FunctionSpec, compare, reference_result
+from cnn_course.grading import MISTAKE_PREFIX
+from cnn_course.grading.check import _diagnose, mistake_lines
+from cnn_course.grading.core import FunctionSpec, compare, reference_result
 
 pytestmark = pytest.mark.unit
 
 SPECS: list[FunctionSpec] = [
     spec
     for module in ("filters", "output_size", "conv1x1", "backprop")
-    for spec in importlib.import_module(f"cnn_solutions.grading.{module}").FUNCTIONS
+    for spec in importlib.import_module(f"cnn_course.grading.{module}").FUNCTIONS
 ]
 
 

@@ -24,15 +24,15 @@ from cnn_course.classroom.quiz import (
 )
 from cnn_course.cli import main as cnn_course_main
 from cnn_course.course import REPO_ROOT, CourseDir
-from cnn_course.quiz_preview import preview_text, register, run
-from cnn_solutions.grading import MISTAKE_PREFIX, GradingFailure
-from cnn_solutions.grading.core import compare
-from cnn_solutions.grading.quiz import (
+from cnn_course.grading import MISTAKE_PREFIX, GradingFailure
+from cnn_course.grading.core import compare
+from cnn_course.grading.quiz import (
     ROUNDED,
     expected_answers,
     grading_student,
     run_quiz_check,
 )
+from cnn_course.quiz_preview import preview_text, register, run
 from cnn_solutions.quiz import QUESTION_KEYS, Quiz, student_module_source
 
 ASSIGNMENT = "05_quiz"

@@ -20,8 +20,8 @@ import pytest
 
 from cnn_course.classroom.quiz import MISTAKES
 from cnn_course.course import REPO_ROOT
+from cnn_course.grading.quiz import expected_answers, quiz_answer_spec
 from cnn_solutions import conv2d, conv_output_size, pool_output_size
-from cnn_solutions.grading.quiz import expected_answers, quiz_answer_spec
 from cnn_solutions.quiz import (
     QUESTION_KEYS,
     QUESTIONS,

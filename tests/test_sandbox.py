@@ -130,7 +130,7 @@ import numpy, scipy.signal, matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot, IPython, cnn_probe
 outcome = {"prefix": sys.prefix, "probe": cnn_probe.__file__}
-for name in ("cnn_solutions", "cnn_course", "cnn_solutions.grading", "cnn_course.sandbox"):
+for name in ("cnn_solutions", "cnn_course", "cnn_course.grading", "cnn_course.sandbox"):
     try:
         __import__(name)
         outcome[name] = "imported"
@@ -998,7 +998,7 @@ def test_a_course_holding_its_python_environment_hides_all_but_python(tmp_path: 
         "probe": str(REPO / "cnn_probe" / "__init__.py"),
         "cnn_solutions": "ModuleNotFoundError",
         "cnn_course": "ModuleNotFoundError",
-        "cnn_solutions.grading": "ModuleNotFoundError",
+        "cnn_course.grading": "ModuleNotFoundError",
         "cnn_course.sandbox": "ModuleNotFoundError",
     }
     assert reads == dict.fromkeys(secret_paths(course), "FileNotFoundError")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnn_course.classroom import StudentMistake
-from cnn_solutions.grading.backprop import (
+from cnn_course.grading.backprop import (
     AVERAGED_OVER_BATCH,
     BIAS_EVERY_PRODUCT,
     CROPPED_EMPTY,
@@ -27,8 +27,8 @@ from cnn_solutions.grading.backprop import (
     OVERWRITTEN,
     SPREAD,
 )
-from cnn_solutions.grading.conv1x1 import BIAS_FORGOTTEN, CHANNELS_NOT_SUMMED
-from cnn_solutions.grading.filters import (
+from cnn_course.grading.conv1x1 import BIAS_FORGOTTEN, CHANNELS_NOT_SUMMED
+from cnn_course.grading.filters import (
     FLIPPED,
     OFF_BY_ONE,
     STRIDE_IGNORED,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnn_course.classroom import StudentMistake
-from cnn_solutions.grading.conv1x1 import (
+from cnn_course.grading.conv1x1 import (
     BIAS_FORGOTTEN,
     BIAS_PER_CHANNEL,
     CHANNELS_AVERAGED,
@@ -19,7 +19,7 @@ from cnn_solutions.grading.conv1x1 import (
     ONE_STAGE,
     OUTPUT_CHANNELS_FORGOTTEN,
 )
-from cnn_solutions.grading.filters import TRANSPOSED, TRUNCATION
+from cnn_course.grading.filters import TRANSPOSED, TRUNCATION
 
 # --- correct: conv1x1 -----------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnn_course.classroom import StudentMistake
-from cnn_solutions.grading.filters import (
+from cnn_course.grading.filters import (
     BIAS_FORGOTTEN,
     BIAS_PER_CHANNEL,
     CHANNELS_AVERAGED,

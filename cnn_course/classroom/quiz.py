@@ -20,13 +20,13 @@ import nbformat
 import numpy as np
 
 from cnn_course.classroom import StudentMistake, Work, fill_notebook
-from cnn_solutions.grading.filters import (
+from cnn_course.grading.filters import (
     BIAS_FORGOTTEN,
     CEIL,
     PADDING_IGNORED,
     STRIDE_IGNORED,
 )
-from cnn_solutions.grading.quiz import WEIGHTS_ONLY, expected_answers
+from cnn_course.grading.quiz import WEIGHTS_ONLY, expected_answers
 from cnn_solutions.quiz import QUESTION_KEYS
 
 ASSIGNMENT = "05_quiz"

@@ -201,6 +201,7 @@ def code_findings(
 GRADER_MODULES = {
     "cnn_probe",
     "cnn_solutions",
+    "cnn_course",
     "ipykernel",
     "IPython",
     "jupyter_client",

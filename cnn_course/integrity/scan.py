@@ -17,7 +17,8 @@ from collections.abc import Iterable
 
 # Modules whose mere import in a student's cell means tampering or escaping the notebook.
 SUSPICIOUS_MODULES = {
-    "cnn_solutions": "imports the course's reference and grader",
+    "cnn_solutions": "imports the course's reference",
+    "cnn_course": "imports the course's grader",
     "cnn_probe": "imports the grader's probe",
     "importlib": "imports modules by hand (importlib)",
     "builtins": "reaches Python's builtins",

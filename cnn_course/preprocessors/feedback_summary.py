@@ -24,7 +24,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_markdown_cell
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from cnn_solutions.grading import MISTAKE_PREFIX
+from cnn_course.grading import MISTAKE_PREFIX
 
 SUMMARY_TAG = "cnn-course-summary"
 LINE_CHARS = 300

@@ -7,6 +7,7 @@ import datetime as dt
 import html
 
 from cnn_course.copying import MIN_MATCHES
+from cnn_course.grading import MISTAKE_PREFIX
 from cnn_course.report.results import (
     FLAGS_FILE,
     PASS_RATES_PNG,
@@ -15,7 +16,6 @@ from cnn_course.report.results import (
     CourseReport,
 )
 from cnn_course.report.tables import Table, report_tables
-from cnn_solutions.grading import MISTAKE_PREFIX
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;

@@ -24,6 +24,7 @@ from cnn_course.copying import read_answers
 from cnn_course.errors import CourseInputError
 from cnn_course.failures import recorded_failures
 from cnn_course.feedback import course_directory
+from cnn_course.grading import MISTAKE_PREFIX
 from cnn_course.judging import MISTAKES_KEY
 from cnn_course.preprocessors.hide_hidden_tests import strip_ansi
 from cnn_course.preprocessors.judge_results import STOPPED_WITH
@@ -36,7 +37,6 @@ from cnn_course.report.results import (
     GradingProblem,
     SubmissionResult,
 )
-from cnn_solutions.grading import MISTAKE_PREFIX
 
 # "  Likely mistake: channels padded too. Pad only the two spatial axes: ..."
 MISTAKE_LINE = re.compile(rf"^\s*{re.escape(MISTAKE_PREFIX)}\s*(?P<name>.+?)\.(?:\s|$)", re.M)
@@ -45,7 +45,7 @@ UNFINISHED_ERRORS = {
     "CellTimeoutError": ("timed out", WALL_CLOCK),
     "DeadKernelError": ("killed the kernel", KERNEL_LOST),
 }
-# The judge's report on a student function the probe stopped (cnn_solutions.grading.check).
+# The judge's report on a student function the probe stopped (cnn_course.grading.check).
 ENGINE_TIMEOUT = re.compile(r"did not finish within [\d.]+ s")
 RAN_OUT_OF_CPU = "ran out of CPU time"
 

@@ -22,9 +22,9 @@ from functools import cache
 import numpy as np
 
 from cnn_course.classroom import ASSIGNMENTS, TOPICS, correct_work, styles
+from cnn_course.grading import MISTAKE_PREFIX, GradingFailure, aspects, function_spec
+from cnn_course.grading.check import run_check
 from cnn_course.preprocessors.judge_results import HELPERS, WHERE_IT_STARTS
-from cnn_solutions.grading import MISTAKE_PREFIX, GradingFailure, aspects, function_spec
-from cnn_solutions.grading.check import run_check
 
 # Mistakes the engine reports as the problem of the case itself, not as a model's name.
 PROBLEM_NAMES = ("should raise ValueError", "changed its input")
@@ -177,7 +177,7 @@ def examine(entry: Published, seed: int | None = None) -> Examined:
 
 @cache
 def _defined_functions(assignment: str) -> frozenset[str]:
-    module = importlib.import_module(f"cnn_solutions.grading.{ASSIGNMENTS[assignment][0]}")
+    module = importlib.import_module(f"cnn_course.grading.{ASSIGNMENTS[assignment][0]}")
     return frozenset(spec.name for spec in module.FUNCTIONS)
 
 

@@ -11,7 +11,7 @@ the entry is graded on what it computes.
 from __future__ import annotations
 
 from cnn_course.classroom.published import Published
-from cnn_solutions.grading.backprop import (
+from cnn_course.grading.backprop import (
     BIAS_EVERY_PRODUCT,
     CROPPED_EMPTY,
     DX_NEVER_FILLED,
@@ -20,7 +20,7 @@ from cnn_solutions.grading.backprop import (
     TRUNCATION,
     UPPER_NOT_EVALUATED,
 )
-from cnn_solutions.grading.crashes import FLOAT_SIZE, WINDOWS_TILE
+from cnn_course.grading.crashes import FLOAT_SIZE, WINDOWS_TILE
 
 CONV_CHECKS = """
 def _conv_checks(x, w, b, stride, padding):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from cnn_course.classroom.published import Published
-from cnn_solutions.grading.crashes import NUMPY_ALIASES as NP_FLOAT
-from cnn_solutions.grading.crashes import SQUARE_FILTER as SQUARE
-from cnn_solutions.grading.filters import (
+from cnn_course.grading.crashes import NUMPY_ALIASES as NP_FLOAT
+from cnn_course.grading.crashes import SQUARE_FILTER as SQUARE
+from cnn_course.grading.filters import (
     BIAS_EVERY_PRODUCT,
     FLIPPED,
     MINUS_INDEX,

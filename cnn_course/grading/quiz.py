@@ -2,7 +2,7 @@
 
 In a hidden test cell::
 
-    from cnn_solutions.grading.quiz import check_quiz
+    from cnn_course.grading.quiz import check_quiz
     check_quiz("q1", q1, globals().get("quiz"))
 
 The notebook's ``quiz`` object is not trusted for the numbers: while nbgrader autogrades,
@@ -24,12 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from cnn_probe import wire
-from cnn_solutions.conv import conv2d
-from cnn_solutions.conv1x1 import conv1x1, conv_mult_count
-from cnn_solutions.grading.check import AnswerMistake, AnswerSpec, judge_answer, mistake_lines
-from cnn_solutions.grading.core import GradingFailure, compare
-from cnn_solutions.grading.filters import (
+from cnn_course.grading.check import AnswerMistake, AnswerSpec, judge_answer, mistake_lines
+from cnn_course.grading.core import GradingFailure, compare
+from cnn_course.grading.filters import (
     BIAS_FORGOTTEN,
     CEIL,
     CEIL_ADVICE,
@@ -45,6 +42,9 @@ from cnn_solutions.grading.filters import (
     TRANSPOSED,
     TRANSPOSED_ADVICE,
 )
+from cnn_probe import wire
+from cnn_solutions.conv import conv2d
+from cnn_solutions.conv1x1 import conv1x1, conv_mult_count
 from cnn_solutions.layers import conv_backward, conv_forward
 from cnn_solutions.pooling import gap_backward, maxpool_backward, maxpool_forward
 from cnn_solutions.quiz import (

@@ -13,16 +13,16 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from cnn_solutions import answers
-from cnn_solutions.grading.check import AnswerMistake, AnswerSpec
-from cnn_solutions.grading.core import Case, FunctionSpec, Mistake, case_rng
-from cnn_solutions.grading.filters import (
+from cnn_course.grading.check import AnswerMistake, AnswerSpec
+from cnn_course.grading.core import Case, FunctionSpec, Mistake, case_rng
+from cnn_course.grading.filters import (
     BIAS_FORGOTTEN,
     CEIL,
     ONE_SIDE,
     PADDING_IGNORED,
     STRIDE_IGNORED,
 )
+from cnn_solutions import answers
 from cnn_solutions.shapes import (
     conv_output_size,
     conv_params,

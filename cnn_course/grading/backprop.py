@@ -6,12 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from cnn_probe.functions import TestFunction
-from cnn_solutions import answers
-from cnn_solutions.conv import conv2d
-from cnn_solutions.gradcheck import numerical_gradient
-from cnn_solutions.grading.check import AnswerMistake, AnswerSpec
-from cnn_solutions.grading.conv1x1 import (
+from cnn_course.grading.check import AnswerMistake, AnswerSpec
+from cnn_course.grading.conv1x1 import (
     BIAS_FORGOTTEN,
     BIAS_FORGOTTEN_ADVICE,
     BIAS_PER_CHANNEL,
@@ -19,7 +15,7 @@ from cnn_solutions.grading.conv1x1 import (
     CHANNELS_NOT_SUMMED,
     ONE_CHANNEL_ADVICE,
 )
-from cnn_solutions.grading.core import (
+from cnn_course.grading.core import (
     Case,
     FunctionSpec,
     Mistake,
@@ -28,8 +24,8 @@ from cnn_solutions.grading.core import (
     show,
     show_maps,
 )
-from cnn_solutions.grading.crashes import CROPPED_EMPTY
-from cnn_solutions.grading.filters import (
+from cnn_course.grading.crashes import CROPPED_EMPTY
+from cnn_course.grading.filters import (
     BIAS_EVERY_PRODUCT,
     BIAS_EVERY_PRODUCT_ADVICE,
     FLIPPED,
@@ -45,6 +41,10 @@ from cnn_solutions.grading.filters import (
     TRUNCATION,
     TRUNCATION_ADVICE,
 )
+from cnn_probe.functions import TestFunction
+from cnn_solutions import answers
+from cnn_solutions.conv import conv2d
+from cnn_solutions.gradcheck import numerical_gradient
 from cnn_solutions.layers import conv_backward, conv_forward
 from cnn_solutions.pooling import gap_backward, gap_forward, maxpool_backward, maxpool_forward
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_solutions import answers
-from cnn_solutions.conv1x1 import conv1x1, conv_mult_count
-from cnn_solutions.grading.check import AnswerMistake, AnswerSpec
-from cnn_solutions.grading.core import Case, FunctionSpec, Mistake, case_rng
-from cnn_solutions.grading.filters import (
+from cnn_course.grading.check import AnswerMistake, AnswerSpec
+from cnn_course.grading.core import Case, FunctionSpec, Mistake, case_rng
+from cnn_course.grading.filters import (
     BIAS_FORGOTTEN,
     BIAS_PER_CHANNEL,
     CHANNELS_AVERAGED,
@@ -17,6 +15,8 @@ from cnn_solutions.grading.filters import (
     TRUNCATION,
     TRUNCATION_ADVICE,
 )
+from cnn_solutions import answers
+from cnn_solutions.conv1x1 import conv1x1, conv_mult_count
 
 # Advice shared with 04's conv_forward; the mistake names come from 01_filters.
 BIAS_FORGOTTEN_ADVICE = "Add bias[k] to every value of output channel k."

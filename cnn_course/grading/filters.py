@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 
+from cnn_course.grading.check import AnswerMistake, AnswerSpec
+from cnn_course.grading.core import Case, FunctionSpec, Mistake, case_rng
 from cnn_solutions import answers
 from cnn_solutions.conv import conv2d, conv2d_multi, correlate2d, zero_pad
-from cnn_solutions.grading.check import AnswerMistake, AnswerSpec
-from cnn_solutions.grading.core import Case, FunctionSpec, Mistake, case_rng
 
 # --- case generation ------------------------------------------------------------------
 

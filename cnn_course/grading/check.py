@@ -15,9 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cnn_probe import call as probe_call
-from cnn_probe import wire
-from cnn_solutions.grading.core import (
+from cnn_course.grading.core import (
     Call,
     Case,
     FunctionSpec,
@@ -30,7 +28,9 @@ from cnn_solutions.grading.core import (
     reference_result,
     show,
 )
-from cnn_solutions.grading.crashes import crash_causes
+from cnn_course.grading.crashes import crash_causes
+from cnn_probe import call as probe_call
+from cnn_probe import wire
 
 MISTAKE_PREFIX = "Likely mistake:"
 # Parts of a result that hold a filter bank's gradient (kh, kw, C_in, C_out).

@@ -14,14 +14,14 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from cnn_solutions.grading.check import (
+from cnn_course.grading.check import (
     MISTAKE_PREFIX,
     AnswerMistake,
     AnswerSpec,
     run_answer_check,
     run_check,
 )
-from cnn_solutions.grading.core import Case, FunctionSpec, GradingFailure, Mistake
+from cnn_course.grading.core import Case, FunctionSpec, GradingFailure, Mistake
 
 __all__ = [
     "check",
@@ -42,10 +42,10 @@ __all__ = [
 
 # One module per assignment, each with FUNCTIONS and ANSWERS.
 TOPIC_MODULES = (
-    "cnn_solutions.grading.filters",
-    "cnn_solutions.grading.output_size",
-    "cnn_solutions.grading.conv1x1",
-    "cnn_solutions.grading.backprop",
+    "cnn_course.grading.filters",
+    "cnn_course.grading.output_size",
+    "cnn_course.grading.conv1x1",
+    "cnn_course.grading.backprop",
 )
 
 

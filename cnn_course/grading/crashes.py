@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from cnn_solutions.grading.core import Case, FunctionSpec, StudentError
+from cnn_course.grading.core import Case, FunctionSpec, StudentError
 
 KERNEL_PARAMS = ("kernel", "filters", "w")
 
@@ -71,7 +71,7 @@ NUMPY2_SCALAR = "float() or int() of an array (NumPy 2 refuses it)"
 NUMPY_ALIASES = "np.int / np.float used (removed in NumPy 1.24)"
 FLOAT_SIZE = "a size or position computed with / (a float)"
 SQUARE_FILTER = "a square filter assumed (one f for both kernel sides)"
-# Also the name of conv_backward's model (cnn_solutions.grading.backprop) for the same slip.
+# Also the name of conv_backward's model (cnn_course.grading.backprop) for the same slip.
 CROPPED_EMPTY = "padding cropped with p:-p, which is empty when padding is 0"
 WINDOWS_TILE = "windows assumed to tile the input (a reshape into size x size blocks)"
 
