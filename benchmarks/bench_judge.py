@@ -41,9 +41,10 @@ import nbformat
 from bench_grading import kernels_quiet
 from nbclient import NotebookClient
 
-from cnn_course.classroom import ASSIGNMENTS, fill_notebook, source_solutions
+from cnn_course.classroom import fill_notebook, source_solutions
 from cnn_course.course import CourseDir
 from cnn_course.gradebook import cell_grades
+from cnn_course.manifest import ASSIGNMENTS
 from cnn_course.nbgrader_api import ensure_tools_on_path
 
 BIN = Path(sys.executable).parent

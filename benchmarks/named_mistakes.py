@@ -20,9 +20,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-from cnn_course.classroom import TOPICS, as_source, mistakes
+from cnn_course.classroom import as_source, mistakes
 from cnn_course.classroom.published import Examined, Published, examine, published
 from cnn_course.grading import function_names
+from cnn_course.manifest import TOPICS
 
 
 def simulated(assignment: str) -> list[Published]:

@@ -18,8 +18,8 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
-from cnn_course.classroom import ASSIGNMENTS
 from cnn_course.config import CONFIG_NAME, course_config
+from cnn_course.manifest import ASSIGNMENTS
 from cnn_course.nbgrader_api import ensure_tools_on_path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

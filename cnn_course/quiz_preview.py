@@ -20,10 +20,11 @@ from cnn_course.course import outputs_text
 from cnn_course.errors import CourseInputError
 from cnn_course.grading.core import labelled, show
 from cnn_course.grading.quiz import quiz_answer_spec
+from cnn_course.manifest import QUIZ
 from cnn_solutions.quiz import QUESTIONS, STUDENT_MODULE_NAME, Quiz, student_module_source
 
-ASSIGNMENT = "05_quiz"
-NOTEBOOK = "quiz.ipynb"
+ASSIGNMENT = QUIZ.name
+NOTEBOOK = QUIZ.notebook
 
 
 def register(subparsers: Any) -> None:

@@ -27,11 +27,12 @@ import nbformat
 import numpy as np
 from nbformat.v4 import new_code_cell
 
-from cnn_course.classroom import ASSIGNMENTS, source_solutions
+from cnn_course.classroom import source_solutions
 from cnn_course.course import REPO_ROOT
 from cnn_course.grading import answer_spec, function_spec
 from cnn_course.grading.check import probe_here, run_answer_check, run_check
 from cnn_course.grading.core import GradingFailure, cases_for
+from cnn_course.manifest import ASSIGNMENTS
 from cnn_probe import MIME
 
 FILTERS, QUIZ = "01_filters", "05_quiz"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cnn_course.classroom import ASSIGNMENTS
 from cnn_course.course import REPO_ROOT, CourseDir
+from cnn_course.manifest import ASSIGNMENTS
 
 
 def present_assignments() -> list[str]:

@@ -13,7 +13,7 @@ import random
 import numpy as np
 import pytest
 
-from cnn_course.grading import backprop, conv1x1, core, filters, output_size
+from cnn_course.grading import backprop, conv1x1, core, filters, mistakes, output_size
 from cnn_course.grading.core import Case, FunctionSpec, Mistake, case_rng, cases_for
 
 pytestmark = pytest.mark.unit
@@ -67,12 +67,12 @@ def test_the_2x2_kernel_with_equal_diagonal_names_one_mistake() -> None:
     image = np.arange(9.0).reshape(3, 3)
     kernel = np.array([[-1.0, 1.0], [-3.0, -1.0]])
     named = core._case_profile(spec, Case("3x3 image, 2x2 kernel", (image, kernel)))
-    flipped = next(i for i, m in enumerate(spec.mistakes) if m.name == filters.FLIPPED)
-    assert filters.TRANSPOSED in named[flipped]
+    flipped = next(i for i, m in enumerate(spec.mistakes) if m.name == mistakes.FLIPPED)
+    assert mistakes.TRANSPOSED in named[flipped]
     # Drawn cases never name two mistakes there.
     for seed in _seeds(5, 40):
         first = cases_for(spec, "basic", seed)[0]
-        assert core._case_profile(spec, first)[flipped] == {filters.FLIPPED}
+        assert core._case_profile(spec, first)[flipped] == {mistakes.FLIPPED}
 
 
 @pytest.mark.parametrize(("spec", "aspect"), SUITES, ids=lambda v: getattr(v, "name", v))

@@ -12,9 +12,9 @@ import re
 import nbformat
 import pytest
 
-from cnn_course.classroom import ASSIGNMENTS
 from cnn_course.course import REPO_ROOT
 from cnn_course.grading import answer_names, function_names
+from cnn_course.manifest import ASSIGNMENTS
 from cnn_solutions.quiz import QUESTIONS
 
 pytestmark = pytest.mark.unit

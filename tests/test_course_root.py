@@ -213,7 +213,7 @@ def test_the_copy_has_the_readme_layout_and_its_own_kernel(course: Course) -> No
     assert venv.is_dir() and not venv.is_symlink()
     assert (venv / "pyvenv.cfg").is_file()
     assert (course.repo / "nbgrader_config.py").is_file()
-    assert (course.repo / "cnn_solutions" / "grading").is_dir()
+    assert (course.repo / "cnn_course" / "grading").is_dir()
     ok(course, "install")
     specs = json.loads(ok(course, "kernelspecs").stdout)["kernelspecs"]
     grader = specs["cnn-grader"]

@@ -24,14 +24,16 @@ from course_helpers import VENV_BIN, notebook_formulas, tool_env
 from nbgrader.api import Gradebook
 from playwright.sync_api import sync_playwright
 
-from cnn_course.classroom import ASSIGNMENTS, mistakes
+from cnn_course.classroom import mistakes
 from cnn_course.classroom.filters import ENDLESS_LOOP
 from cnn_course.classroom.quiz import typed_answers
 from cnn_course.cli import main
-from cnn_course.demo import CLASS, MARKER, Plan, prepare_course
+from cnn_course.demo_class import CLASS, Plan
+from cnn_course.demo_steps import MARKER, prepare_course
 from cnn_course.errors import CourseInputError
 from cnn_course.feedback import course_directory, feedback_leaks, html_text
 from cnn_course.late_penalty import PerDayLatePenalty
+from cnn_course.manifest import ASSIGNMENTS
 
 FILTERS, OUTPUT_SIZE, CONV1X1, BACKPROP, QUIZ = ASSIGNMENTS
 SCORE_SLACK = 1e-9

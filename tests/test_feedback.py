@@ -330,5 +330,5 @@ def test_warning_from_hidden_code_loses_its_source_line() -> None:
         "✓ zero_pad · basic: all 5 cases match the reference\n"
     )
     shown = hider.redact_text(text, set())
-    assert "secret" not in shown and "cnn_solutions" not in shown
+    assert "secret" not in shown and "cnn_course" not in shown
     assert "✓ zero_pad · basic" in shown

@@ -15,8 +15,8 @@ import pytest
 from assignment_helpers import BACKPROP, GradingSpecChecks
 
 from cnn_course.classroom.backprop import CHANGED_INPUT
-from cnn_course.grading import backprop as spec_module
 from cnn_course.grading import function_spec
+from cnn_course.grading.backprop_common import NOT_CROPPED_ADVICE
 from cnn_course.grading.core import reference_result
 from cnn_solutions import answers
 
@@ -96,7 +96,7 @@ def test_feedback_for_tuple_results_names_the_part() -> None:
     bad = next(m for m in BACKPROP.mistakes if m.label == "padding not cropped")
     report = BACKPROP.failure_report(bad, "conv_backward_padding")
     assert "Problem: dx: expected shape" in report, report
-    assert spec_module.NOT_CROPPED_ADVICE in report
+    assert NOT_CROPPED_ADVICE in report
 
 
 def test_feedback_shows_the_function_argument_readably() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from assignment_helpers import CONV1X1, GradingSpecChecks
 
-from cnn_course.grading import conv1x1 as spec_module
+from cnn_course.grading.mistakes import BIAS_FORGOTTEN_ADVICE
 from cnn_solutions import answers
 
 
@@ -36,4 +36,4 @@ def test_feedback_names_case_inputs_and_advice() -> None:
         "Expected: array of shape (3, 3, 3)",
     ):
         assert part in report, report
-    assert spec_module.BIAS_FORGOTTEN_ADVICE in report
+    assert BIAS_FORGOTTEN_ADVICE in report

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 from assignment_helpers import FILTERS, GradingSpecChecks
 
-from cnn_course.grading import filters as spec_module
 from cnn_course.grading import function_spec
 from cnn_course.grading.core import Case, describe_case
+from cnn_course.grading.mistakes import FLIPPED, FLIPPED_ADVICE
 
 
 class TestFiltersSpecs(GradingSpecChecks):
@@ -21,12 +21,12 @@ class TestFiltersSpecs(GradingSpecChecks):
 
 
 def test_feedback_shows_inputs_expected_and_got() -> None:
-    bad = next(m for m in FILTERS.mistakes if m.expected_mistake == spec_module.FLIPPED)
+    bad = next(m for m in FILTERS.mistakes if m.expected_mistake == FLIPPED)
     report = FILTERS.failure_report(bad, f"{bad.function}_basic")
     assert report.startswith(f"✗ {bad.function} · basic: case 1 of")
     for part in ("Inputs:", "Problem: values differ", "Expected: array(", "Got:      array("):
         assert part in report, report
-    assert spec_module.FLIPPED_ADVICE in report
+    assert FLIPPED_ADVICE in report
 
 
 def test_a_filter_bank_is_shown_as_its_kernels() -> None:

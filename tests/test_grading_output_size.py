@@ -10,7 +10,7 @@ import numpy as np
 from assignment_helpers import OUTPUT_SIZE, GradingSpecChecks
 
 from cnn_course.classroom import correct_work
-from cnn_course.grading import output_size as spec_module
+from cnn_course.grading.output_size_common import TRUE_DIVISION, TRUE_DIVISION_ADVICE
 
 
 class TestOutputSizeSpecs(GradingSpecChecks):
@@ -36,7 +36,7 @@ class TestOutputSizeSpecs(GradingSpecChecks):
 
 
 def test_feedback_shows_inputs_expected_and_got() -> None:
-    bad = next(m for m in OUTPUT_SIZE.mistakes if m.expected_mistake == spec_module.TRUE_DIVISION)
+    bad = next(m for m in OUTPUT_SIZE.mistakes if m.expected_mistake == TRUE_DIVISION)
     report = OUTPUT_SIZE.failure_report(bad, f"{bad.function}_stride")
     assert report.startswith(f"✗ {bad.function} · stride: case 1 of")
     for part in (
@@ -46,7 +46,7 @@ def test_feedback_shows_inputs_expected_and_got() -> None:
         "Problem: expected an int (3), got float 3.5",
     ):
         assert part in report, report
-    assert spec_module.TRUE_DIVISION_ADVICE in report
+    assert TRUE_DIVISION_ADVICE in report
 
 
 FLOOR_AS_FLOAT = {

@@ -21,7 +21,7 @@ import pytest
 from course_helpers import VENV_BIN, make_course, tool_env
 
 from cnn_course import cli, toy
-from cnn_course.demo import fetch, student_options, submit
+from cnn_course.demo_steps import fetch, student_options, submit
 from cnn_course.errors import CourseInputError
 from cnn_course.exchange import ExchangePaths, check_exchange, run_app
 from cnn_course.feedback import html_text

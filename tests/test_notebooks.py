@@ -8,8 +8,8 @@ from nbclient import NotebookClient
 from nbgrader.preprocessors import ClearHiddenTests
 from nbgrader.validator import Validator
 
-from cnn_course.classroom import ASSIGNMENTS
 from cnn_course.course import REPO_ROOT, CourseDir
+from cnn_course.manifest import ASSIGNMENTS
 
 ALL = list(ASSIGNMENTS)
 RAISES = "raises-exception"  # the cell tag that lets Run All go on past its error

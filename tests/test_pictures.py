@@ -249,7 +249,7 @@ def test_the_notebook_uses_every_picture_and_draws_none_itself(assignment: str) 
     of pictures.py is checked with the rest of release/ by test_release.)"""
     import nbformat
 
-    from cnn_course.classroom import ASSIGNMENTS
+    from cnn_course.manifest import ASSIGNMENTS
 
     path = REPO_ROOT / "source" / assignment / ASSIGNMENTS[assignment][1]
     code = "\n".join(

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from cnn_course.classroom import TOPICS
 from cnn_course.classroom.published import Published, examine, published
+from cnn_course.manifest import TOPICS
 
 pytestmark = pytest.mark.unit
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 import pytest
 from assignment_helpers import pack
 
-from cnn_course.classroom import TOPICS, StudentMistake, correct_work, fill_notebook, styles
+from cnn_course.classroom import StudentMistake, correct_work, fill_notebook, styles
 from cnn_course.classroom.published import Published, feedback_lines, names, published
 from cnn_course.course import CourseDir
 from cnn_course.grading import aspects
+from cnn_course.manifest import TOPICS
 
 # 03's written answer: graded by hand, so it scores nothing after autograding.
 HAND_GRADED = {"why_1x1"}

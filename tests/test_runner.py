@@ -32,9 +32,10 @@ from course_helpers import (
 
 from cnn_course import toy
 from cnn_course.errors import CourseInputError
+from cnn_course.failures import failure_reason
 from cnn_course.gradebook import with_sqlite_timeout
 from cnn_course.progress import TaskBar
-from cnn_course.runner import FAILED, OK, SKIPPED, TaskResult, failure_reason, grade
+from cnn_course.runner import FAILED, OK, SKIPPED, TaskResult, grade
 from cnn_course.submissions import Submission, find_submissions, select_submissions
 
 A = toy.TOY_ASSIGNMENT

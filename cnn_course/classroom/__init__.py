@@ -19,16 +19,7 @@ from types import ModuleType
 
 import nbformat
 
-# assignment -> (classroom topic module, notebook file name)
-ASSIGNMENTS: dict[str, tuple[str, str]] = {
-    "01_filters": ("filters", "filters.ipynb"),
-    "02_output_size": ("output_size", "output_size.ipynb"),
-    "03_conv1x1": ("conv1x1", "conv1x1.ipynb"),
-    "04_conv_backprop": ("backprop", "conv_backprop.ipynb"),
-    "05_quiz": ("quiz", "quiz.ipynb"),
-}
-# The four topic assignments: every one but the quiz.
-TOPICS: tuple[str, ...] = tuple(a for a, (module, _) in ASSIGNMENTS.items() if module != "quiz")
+from cnn_course.manifest import ASSIGNMENTS
 
 Code = str | Callable[..., object]
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from cnn_course.classroom import StudentMistake
-from cnn_course.grading.backprop import (
+from cnn_course.grading.backprop import MEAN_SCALE
+from cnn_course.grading.backprop_common import (
     AVERAGED_OVER_BATCH,
-    BIAS_EVERY_PRODUCT,
-    CROPPED_EMPTY,
     DB_NOT_SUMMED,
     DB_WRONG_SIZE,
     DOUT_IGNORED,
@@ -20,15 +19,17 @@ from cnn_course.grading.backprop import (
     DX_ONE_CHANNEL,
     GAP_SCALE_MISSING,
     GAP_WRONG_AXES,
-    MEAN_SCALE,
     NOT_CROPPED,
     NOT_UNDONE,
     ONE_SIDED,
     OVERWRITTEN,
     SPREAD,
 )
-from cnn_course.grading.conv1x1 import BIAS_FORGOTTEN, CHANNELS_NOT_SUMMED
-from cnn_course.grading.filters import (
+from cnn_course.grading.crashes import CROPPED_EMPTY
+from cnn_course.grading.mistakes import (
+    BIAS_EVERY_PRODUCT,
+    BIAS_FORGOTTEN,
+    CHANNELS_NOT_SUMMED,
     FLIPPED,
     OFF_BY_ONE,
     STRIDE_IGNORED,

@@ -10,16 +10,19 @@ import numpy as np
 
 from cnn_course.classroom import StudentMistake
 from cnn_course.grading.conv1x1 import (
-    BIAS_FORGOTTEN,
-    BIAS_PER_CHANNEL,
-    CHANNELS_AVERAGED,
-    CHANNELS_NOT_SUMMED,
     MULTS_NO_CHANNELS,
     NOT_SQUARED,
     ONE_STAGE,
     OUTPUT_CHANNELS_FORGOTTEN,
 )
-from cnn_course.grading.filters import TRANSPOSED, TRUNCATION
+from cnn_course.grading.mistakes import (
+    BIAS_FORGOTTEN,
+    BIAS_PER_CHANNEL,
+    CHANNELS_AVERAGED,
+    CHANNELS_NOT_SUMMED,
+    TRANSPOSED,
+    TRUNCATION,
+)
 
 # --- correct: conv1x1 -----------------------------------------------------------------
 

@@ -12,23 +12,25 @@ import numpy as np
 
 from cnn_course.classroom import StudentMistake
 from cnn_course.grading.filters import (
+    CHANNELS_PADDED,
+    EDGE_PADDED,
+    FULL_CORRELATION,
+    KERNEL_TRANSPOSED,
+    RESULT_PADDED,
+    WRONG_PAD_AMOUNT,
+)
+from cnn_course.grading.mistakes import (
     BIAS_FORGOTTEN,
     BIAS_PER_CHANNEL,
     CHANNELS_AVERAGED,
     CHANNELS_NOT_SUMMED,
-    CHANNELS_PADDED,
-    EDGE_PADDED,
     FLIPPED,
-    FULL_CORRELATION,
-    KERNEL_TRANSPOSED,
     OFF_BY_ONE,
     ONE_SIDE,
     PADDING_IGNORED,
-    RESULT_PADDED,
     STRIDE_IGNORED,
     TRANSPOSED,
     TRUNCATION,
-    WRONG_PAD_AMOUNT,
 )
 
 # --- style "loops": explicit loops over output positions ------------------------------

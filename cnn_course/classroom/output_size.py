@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from cnn_course.classroom import StudentMistake
-from cnn_course.grading.filters import BIAS_FORGOTTEN, CEIL, PADDING_IGNORED, STRIDE_IGNORED
-from cnn_course.grading.output_size import (
+from cnn_course.grading.mistakes import BIAS_FORGOTTEN, CEIL, PADDING_IGNORED, STRIDE_IGNORED
+from cnn_course.grading.output_size_common import (
     BIAS_FLAG_IGNORED,
     BIAS_PER_INPUT_CHANNEL,
     DENSE_BIAS_PER_INPUT,

@@ -20,16 +20,12 @@ import nbformat
 import numpy as np
 
 from cnn_course.classroom import StudentMistake, Work, fill_notebook
-from cnn_course.grading.filters import (
-    BIAS_FORGOTTEN,
-    CEIL,
-    PADDING_IGNORED,
-    STRIDE_IGNORED,
-)
+from cnn_course.grading.mistakes import BIAS_FORGOTTEN, CEIL, PADDING_IGNORED, STRIDE_IGNORED
 from cnn_course.grading.quiz import WEIGHTS_ONLY, expected_answers
+from cnn_course.manifest import QUIZ
 from cnn_solutions.quiz import QUESTION_KEYS
 
-ASSIGNMENT = "05_quiz"
+ASSIGNMENT = QUIZ.name
 VARIANT_LINE = re.compile(r"^STUDENT_ID\s*=.*$", re.MULTILINE)
 
 # --- computed answers: right for every student -------------------------------------------

@@ -22,6 +22,7 @@ from cnn_course.grading.check import (
     run_check,
 )
 from cnn_course.grading.core import Case, FunctionSpec, GradingFailure, Mistake
+from cnn_course.manifest import TOPIC_MODULES
 
 __all__ = [
     "check",
@@ -40,19 +41,12 @@ __all__ = [
     "MISTAKE_PREFIX",
 ]
 
-# One module per assignment, each with FUNCTIONS and ANSWERS.
-TOPIC_MODULES = (
-    "cnn_course.grading.filters",
-    "cnn_course.grading.output_size",
-    "cnn_course.grading.conv1x1",
-    "cnn_course.grading.backprop",
-)
-
 
 @cache
 def _registry() -> tuple[dict[str, FunctionSpec], dict[str, AnswerSpec]]:
     functions: dict[str, FunctionSpec] = {}
     answers: dict[str, AnswerSpec] = {}
+    # One module per topic assignment (the manifest's), each with FUNCTIONS and ANSWERS.
     for name in TOPIC_MODULES:
         module = importlib.import_module(name)
         functions.update({spec.name: spec for spec in module.FUNCTIONS})

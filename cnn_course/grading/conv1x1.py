@@ -6,11 +6,15 @@ import numpy as np
 
 from cnn_course.grading.check import AnswerMistake, AnswerSpec
 from cnn_course.grading.core import Case, FunctionSpec, Mistake, case_rng
-from cnn_course.grading.filters import (
+from cnn_course.grading.mistakes import (
     BIAS_FORGOTTEN,
+    BIAS_FORGOTTEN_ADVICE,
     BIAS_PER_CHANNEL,
+    BIAS_PER_CHANNEL_ADVICE,
     CHANNELS_AVERAGED,
+    CHANNELS_AVERAGED_ADVICE,
     CHANNELS_NOT_SUMMED,
+    ONE_CHANNEL_ADVICE,
     TRANSPOSED,
     TRUNCATION,
     TRUNCATION_ADVICE,
@@ -18,15 +22,6 @@ from cnn_course.grading.filters import (
 from cnn_solutions import answers
 from cnn_solutions.conv1x1 import conv1x1, conv_mult_count
 
-# Advice shared with 04's conv_forward; the mistake names come from 01_filters.
-BIAS_FORGOTTEN_ADVICE = "Add bias[k] to every value of output channel k."
-BIAS_PER_CHANNEL_ADVICE = (
-    "Add the bias once per output value, after summing over the input channels."
-)
-ONE_CHANNEL_ADVICE = (
-    "Each output value sums over ALL input channels: accumulate with += over c, do not overwrite."
-)
-CHANNELS_AVERAGED_ADVICE = "A filter's response is the sum over all input channels, not the mean."
 MULTS_NO_CHANNELS = "multiplication count without input channels"
 MULTS_NO_CHANNELS_ADVICE = (
     "Each output value is a dot product over an f x f x C_in block: "

@@ -8,6 +8,33 @@ import numpy as np
 
 from cnn_course.grading.check import AnswerMistake, AnswerSpec
 from cnn_course.grading.core import Case, FunctionSpec, Mistake, case_rng
+from cnn_course.grading.mistakes import (
+    BIAS_EVERY_PRODUCT,
+    BIAS_EVERY_PRODUCT_ADVICE,
+    BIAS_FORGOTTEN,
+    BIAS_FORGOTTEN_ADVICE,
+    BIAS_PER_CHANNEL,
+    BIAS_PER_CHANNEL_ADVICE,
+    CEIL,
+    CEIL_ADVICE,
+    CHANNELS_AVERAGED,
+    CHANNELS_AVERAGED_ADVICE,
+    CHANNELS_NOT_SUMMED,
+    FLIPPED,
+    FLIPPED_ADVICE,
+    OFF_BY_ONE,
+    OFF_BY_ONE_ADVICE,
+    ONE_SIDE,
+    ONE_SIDE_ADVICE,
+    PADDING_IGNORED,
+    PADDING_IGNORED_ADVICE,
+    STRIDE_IGNORED,
+    STRIDE_IGNORED_ADVICE,
+    TRANSPOSED,
+    TRANSPOSED_ADVICE,
+    TRUNCATION,
+    TRUNCATION_ADVICE,
+)
 from cnn_solutions import answers
 from cnn_solutions.conv import conv2d, conv2d_multi, correlate2d, zero_pad
 
@@ -99,44 +126,6 @@ def _transposed_conv2d(image, kernel, stride=1, padding=0):
     return conv2d(image, kernel, stride, padding).T
 
 
-FLIPPED = "flipped kernel (a true convolution)"
-FLIPPED_ADVICE = (
-    "Deep-learning 'convolution' is cross-correlation: multiply image[i+a, j+b] by "
-    "kernel[a, b]; do not flip the kernel."
-)
-OFF_BY_ONE = "output size off by one"
-OFF_BY_ONE_ADVICE = (
-    "There are H - kh + 1 window positions per column, not H - kh: loop to H - kh + 1."
-)
-TRUNCATION = "integer truncation"
-TRUNCATION_ADVICE = (
-    "An integer image must not truncate the result: build the output with a float dtype "
-    "(np.zeros(shape) is float64; np.zeros_like(int_image) is not)."
-)
-PADDING_IGNORED = "padding ignored"
-PADDING_IGNORED_ADVICE = (
-    "Add `padding` rows/columns of zeros on every side before sliding the filter."
-)
-ONE_SIDE = "padding on one side only"
-ONE_SIDE_ADVICE = "Pad both sides: `padding` zeros before the first row/column and after the last."
-STRIDE_IGNORED = "stride ignored"
-STRIDE_IGNORED_ADVICE = (
-    "Move the window `stride` cells at a time: window (i, j) starts at (i*stride, j*stride)."
-)
-CEIL = "ceil instead of floor in the output size"
-CEIL_ADVICE = (
-    "Output size is floor((n + 2*padding - f) / stride) + 1: a window that would run past "
-    "the padded edge is not computed."
-)
-BIAS_FORGOTTEN = "bias forgotten"
-BIAS_PER_CHANNEL = "bias added once per input channel"
-BIAS_EVERY_PRODUCT = "bias added to every product instead of once per output"
-BIAS_EVERY_PRODUCT_ADVICE = (
-    "np.sum(window * w + b) adds b kh*kw*C_in times: sum the kh*kw*C_in products first, then "
-    "add the bias once to each output value, np.sum(window * w) + b."
-)
-CHANNELS_NOT_SUMMED = "channels not summed (only one input channel used)"
-CHANNELS_AVERAGED = "channels averaged instead of summed"
 CHANNELS_PADDED = "channels padded too"
 WRONG_PAD_AMOUNT = "padded with the wrong amount"
 FULL_CORRELATION = "padding 2 (a 'full' correlation) instead of 1"
@@ -146,10 +135,6 @@ KERNEL_TRANSPOSED = "kernel rows and columns swapped"
 KERNEL_TRANSPOSED_ADVICE = (
     "filters[a, b, c, k] multiplies the input at row i*stride + a and column j*stride + b "
     "(a runs over kh, b over kw): the window's rows go with the kernel's rows."
-)
-TRANSPOSED = "axes transposed"
-TRANSPOSED_ADVICE = (
-    "Index arrays as [row, column]: the first axis is the height, the second the width."
 )
 MINUS_INDEX = "image indexed at i - a instead of i + a"
 MINUS_INDEX_ADVICE = (
@@ -480,7 +465,7 @@ conv2d_multi_spec = FunctionSpec(
     mistakes=(
         Mistake(
             BIAS_FORGOTTEN,
-            "Add bias[k] to every value of output channel k.",
+            BIAS_FORGOTTEN_ADVICE,
             _multi_variant(bias=None),
         ),
         Mistake(
@@ -490,12 +475,12 @@ conv2d_multi_spec = FunctionSpec(
         ),
         Mistake(
             CHANNELS_AVERAGED,
-            "A filter's response is the sum over all input channels, not the mean.",
+            CHANNELS_AVERAGED_ADVICE,
             _channels_averaged,
         ),
         Mistake(
             BIAS_PER_CHANNEL,
-            "Add the bias once per output value, after summing over the input channels.",
+            BIAS_PER_CHANNEL_ADVICE,
             _bias_per_input_channel,
         ),
         Mistake(BIAS_EVERY_PRODUCT, BIAS_EVERY_PRODUCT_ADVICE, _bias_per_product),

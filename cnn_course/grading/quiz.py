@@ -26,7 +26,7 @@ import numpy as np
 
 from cnn_course.grading.check import AnswerMistake, AnswerSpec, judge_answer, mistake_lines
 from cnn_course.grading.core import GradingFailure, compare
-from cnn_course.grading.filters import (
+from cnn_course.grading.mistakes import (
     BIAS_FORGOTTEN,
     CEIL,
     CEIL_ADVICE,

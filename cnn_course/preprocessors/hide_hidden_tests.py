@@ -77,11 +77,11 @@ class HideHiddenTests(ClearHiddenTests):
 
     hidden_modules = List(
         Unicode(),
-        default_value=["cnn_solutions"],
+        default_value=["cnn_solutions", "cnn_course"],
         help=(
-            "Top-level packages the hidden tests import (the grader, the reference "
-            "solutions). Traceback frames in them are removed whole, and output lines "
-            "naming them are removed."
+            "Top-level packages the hidden tests reach (the reference solutions, and the "
+            "course tooling that holds the judge). Traceback frames in them are removed "
+            "whole, and output lines naming them are removed."
         ),
     ).tag(config=True)
 

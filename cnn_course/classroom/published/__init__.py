@@ -21,9 +21,10 @@ from functools import cache
 
 import numpy as np
 
-from cnn_course.classroom import ASSIGNMENTS, TOPICS, correct_work, styles
+from cnn_course.classroom import correct_work, styles
 from cnn_course.grading import MISTAKE_PREFIX, GradingFailure, aspects, function_spec
 from cnn_course.grading.check import run_check
+from cnn_course.manifest import ASSIGNMENTS, TOPICS
 from cnn_course.preprocessors.judge_results import HELPERS, WHERE_IT_STARTS
 
 # Mistakes the engine reports as the problem of the case itself, not as a model's name.

@@ -11,16 +11,14 @@ the entry is graded on what it computes.
 from __future__ import annotations
 
 from cnn_course.classroom.published import Published
-from cnn_course.grading.backprop import (
-    BIAS_EVERY_PRODUCT,
-    CROPPED_EMPTY,
+from cnn_course.grading.backprop_common import (
     DX_NEVER_FILLED,
     GAP_EXTRA_AXIS,
     OVERWRITTEN,
-    TRUNCATION,
     UPPER_NOT_EVALUATED,
 )
-from cnn_course.grading.crashes import FLOAT_SIZE, WINDOWS_TILE
+from cnn_course.grading.crashes import CROPPED_EMPTY, FLOAT_SIZE, WINDOWS_TILE
+from cnn_course.grading.mistakes import BIAS_EVERY_PRODUCT, TRUNCATION
 
 CONV_CHECKS = """
 def _conv_checks(x, w, b, stride, padding):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cnn_course.classroom.published import Published
 from cnn_course.grading.conv1x1 import FLOPS_COUNTED
-from cnn_course.grading.filters import BIAS_FORGOTTEN, TRANSPOSED
+from cnn_course.grading.mistakes import BIAS_FORGOTTEN, TRANSPOSED
 
 # None of the published code checks its arguments; the contract wants ValueError for a
 # channel mismatch or a bias of the wrong size, so each gets the same checks.

@@ -5,12 +5,8 @@ from __future__ import annotations
 from cnn_course.classroom.published import Published
 from cnn_course.grading.crashes import NUMPY_ALIASES as NP_FLOAT
 from cnn_course.grading.crashes import SQUARE_FILTER as SQUARE
-from cnn_course.grading.filters import (
-    BIAS_EVERY_PRODUCT,
-    FLIPPED,
-    MINUS_INDEX,
-    STRIDE_IGNORED,
-)
+from cnn_course.grading.filters import MINUS_INDEX
+from cnn_course.grading.mistakes import BIAS_EVERY_PRODUCT, FLIPPED, STRIDE_IGNORED
 
 NO_VALUE_ERROR = "should raise ValueError"
 

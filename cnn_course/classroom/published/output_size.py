@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from cnn_course.classroom.published import Published
-from cnn_course.grading.filters import BIAS_FORGOTTEN, PADDING_IGNORED
-from cnn_course.grading.output_size import POOL_DEFAULT_STRIDE, PRECEDENCE, TRUE_DIVISION
+from cnn_course.grading.mistakes import BIAS_FORGOTTEN, PADDING_IGNORED
+from cnn_course.grading.output_size_common import POOL_DEFAULT_STRIDE, PRECEDENCE, TRUE_DIVISION
 
 # None of the published helpers checks its arguments; the contract wants ValueError, so
 # each gets the same three checks (noted in ``adapted``), and is judged on its formula.
