@@ -46,6 +46,14 @@ def load_config(root: Path, **overrides: object) -> Config:
     return course_config(root, **overrides)
 
 
+def course_directory(root: Path | str, **config_overrides: object) -> CourseDirectory:
+    """nbgrader's settings for the course at ``root`` (paths, database URL, course id).
+
+    ``config_overrides`` are ``"Section.name": value`` pairs, as for ``CourseDir``.
+    """
+    return CourseDirectory(config=load_config(Path(root).resolve(), **config_overrides))
+
+
 class CourseDir:
     """One nbgrader course directory (``source/``, ``release/``, ``submitted/`` ...)."""
 

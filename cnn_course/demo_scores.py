@@ -36,7 +36,7 @@ def read_scores(
     """Scores per (student, assignment) from the gradebook; missing submissions are left out."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    from cnn_course.feedback import course_directory
+    from cnn_course.course import course_directory
     from cnn_course.gradebook import pending_hand_grading
 
     coursedir = course_directory(root)

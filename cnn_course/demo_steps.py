@@ -137,7 +137,7 @@ def set_due_date(root: Path, assignment: str, due: dt.datetime) -> None:
     """Record the assignment's due date in the gradebook (``nbgrader db assignment add``)."""
     from nbgrader.api import Gradebook
 
-    from cnn_course.feedback import course_directory
+    from cnn_course.course import course_directory
 
     coursedir = course_directory(root)
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:

@@ -85,8 +85,7 @@ def exchange_paths(root: Path) -> ExchangePaths:
     """
     from nbgrader.exchange.default import Exchange
 
-    from cnn_course.course import load_config
-    from cnn_course.feedback import course_directory
+    from cnn_course.course import course_directory, load_config
 
     config = load_config(root)
     configured = config.Exchange.get("root") if "Exchange" in config else None

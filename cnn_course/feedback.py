@@ -19,7 +19,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 
-from cnn_course.course import load_config
+from cnn_course.course import course_directory
 from cnn_course.preprocessors import HideHiddenTests
 
 # Shorter hidden lines (")", "x = 1") occur in ordinary text; they reveal nothing alone.
@@ -76,14 +76,6 @@ class FeedbackLeak:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.line}"
-
-
-def course_directory(root: Path | str, **config_overrides: object) -> CourseDirectory:
-    """nbgrader's settings for the course at ``root`` (paths, database URL, course id).
-
-    ``config_overrides`` are ``"Section.name": value`` pairs, as for ``CourseDir``.
-    """
-    return CourseDirectory(config=load_config(Path(root).resolve(), **config_overrides))
 
 
 def hidden_lines(coursedir: CourseDirectory) -> dict[tuple[str, str], set[str]]:

@@ -207,6 +207,21 @@ def _outcome(future: Future, step: str, sub: Submission | None) -> TaskResult:
         return _crashed(step, sub, exc)
 
 
+def _on_a_live_worker(workers: Workers, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` on a worker; once more on a fresh pool if that worker died.
+
+    The course-wide steps (export, review) read and write only the course's own files, so
+    running one again is safe; a worker lost to a busy machine must not cost the review.
+    """
+    try:
+        return workers.executor.submit(fn, *args).result()
+    except BrokenProcessPool:
+        if not workers.owned:
+            raise
+        workers.renew()
+        return workers.executor.submit(fn, *args).result()
+
+
 Call = tuple[Submission, tuple[Any, ...]]
 
 NOT_RUN = "not graded: the batch stopped before this submission (see the failure above)"
@@ -463,12 +478,13 @@ def grade(
                 ]
                 run_tasks("feedback", feedback_task, calls, workers, collect)
         if export_to is not None:
-            export = workers.executor.submit(export_grades, spec, Path(export_to))
-            run.export = _outcome(export, "export", None)
-        if review:
-            reviewed = workers.executor.submit(review_task, spec, subs, export_to)
             try:
-                run.reviews = reviewed.result()
+                run.export = _on_a_live_worker(workers, export_grades, spec, Path(export_to))
+            except Exception as exc:  # noqa: BLE001 -- one step's error must not stop the run
+                run.export = _crashed("export", None, exc)
+        if review:
+            try:
+                run.reviews = _on_a_live_worker(workers, review_task, spec, subs, export_to)
             except Exception as exc:  # noqa: BLE001 -- the grades stand; say why not reviewed
                 run.review_failure = _crashed("review", None, exc)
     run.wall_seconds = time.perf_counter() - started

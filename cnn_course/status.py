@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _hand_grading(root: Path, assignment: str) -> list[str]:
     """Students whose submission has cells no human has graded yet."""
-    from cnn_course.feedback import course_directory
+    from cnn_course.course import course_directory
     from cnn_course.gradebook import pending_hand_grading
 
     coursedir = course_directory(root)
@@ -116,8 +116,8 @@ def status_lines(statuses: list[AssignmentStatus]) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Print the status of the chosen (default: every) assignment."""
+    from cnn_course.course import course_directory
     from cnn_course.errors import CourseInputError
-    from cnn_course.feedback import course_directory
     from cnn_course.submissions import check_course_root
 
     root = check_course_root(args.course)

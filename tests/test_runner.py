@@ -217,6 +217,33 @@ def test_a_task_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
     )
 
 
+def _die_the_first_time(marker: str) -> int:
+    # A course-wide step whose worker is lost (a busy server's OOM killer, a stray signal).
+    if not os.path.exists(marker):
+        Path(marker).touch()
+        os._exit(1)
+    return os.getpid()
+
+
+def test_a_course_wide_step_whose_worker_died_runs_again_on_a_fresh_one(tmp_path: Path) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    from cnn_course.runner import Workers, _on_a_live_worker
+
+    marker = str(tmp_path / "died-once")
+    with Workers(None, 1) as workers:
+        pid = _on_a_live_worker(workers, _die_the_first_time, marker)
+    assert Path(marker).exists() and pid != os.getpid()
+    # An injected executor is not ours to renew: the death is the caller's to see.
+    os.unlink(marker)
+    injected = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
+    try:
+        with pytest.raises(BrokenProcessPool):
+            _on_a_live_worker(Workers(injected, 1), _die_the_first_time, marker)
+    finally:
+        injected.shutdown()
+
+
 def test_injected_executor_is_used_and_left_running(toy_course: Path, tmp_path: Path) -> None:
     root = copy_course(toy_course, tmp_path / "course")
     subs = [Submission(A, "ada"), Submission(A, "eve")]

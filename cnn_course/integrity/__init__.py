@@ -35,8 +35,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from cnn_course.course import course_directory
 from cnn_course.errors import CourseInputError
-from cnn_course.feedback import course_directory
 from cnn_course.integrity.course import review_course, review_submission, submitted_pairs
 from cnn_course.integrity.flags import (
     FLAGS_FILE,

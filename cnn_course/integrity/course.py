@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from cnn_course.feedback import course_directory
+from cnn_course.course import course_directory
 from cnn_course.integrity.review import (
     Finding,
     Review,

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from cnn_course.feedback import course_directory
+from cnn_course.course import course_directory
 from cnn_course.grade_status import REVIEW as REVIEW_COLUMN
 from cnn_course.grade_status import WITHHELD
 from cnn_course.integrity.course import review_course

@@ -21,9 +21,9 @@ from sqlalchemy.engine import make_url
 
 from cnn_course.actions import CPU_LIMIT, KERNEL_LOST, WALL_CLOCK
 from cnn_course.copying import read_answers
+from cnn_course.course import course_directory
 from cnn_course.errors import CourseInputError
 from cnn_course.failures import recorded_failures
-from cnn_course.feedback import course_directory
 from cnn_course.grading import MISTAKE_PREFIX
 from cnn_course.judging import MISTAKES_KEY
 from cnn_course.preprocessors.hide_hidden_tests import strip_ansi
