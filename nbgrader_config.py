@@ -24,7 +24,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from cnn_course.preprocessors import (  # noqa: E402
+from cnn_course.plugins import (  # noqa: E402
     FeedbackSummary,
     HideHiddenTests,
     RenderMath,
@@ -32,7 +32,7 @@ from cnn_course.preprocessors import (  # noqa: E402
 )
 
 # FeedbackSummary puts, at the top of each page, every graded cell's points and, for a cell
-# that lost points, what failed and the named mistake (cnn_course/preprocessors/).
+# that lost points, what failed and the named mistake (cnn_course/plugins/).
 # RenderMath typesets the formulas as MathML and the course's template loads no MathJax
 # from a CDN: the pages work offline.
 c.GenerateFeedback.preprocessors = [
@@ -46,7 +46,7 @@ c.HTMLExporter.extra_template_basedirs = feedback_template_basedirs()
 
 # Late work loses 10% of its score per started day after the due date (due dates live in
 # the gradebook: `nbgrader db assignment add ID --duedate=...`).
-from cnn_course.late_penalty import PerDayLatePenalty  # noqa: E402
+from cnn_course.plugins.late_penalty import PerDayLatePenalty  # noqa: E402
 
 c.AssignLatePenalties.plugin_class = PerDayLatePenalty
 c.PerDayLatePenalty.percent_per_day = 10.0
@@ -86,9 +86,9 @@ c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 200
 # The verdicts: InjectCases gives each hidden check this submission's cases before the
 # notebook runs, JudgeResults judges what the kernel sent back, in this process, and
-# replaces the test cells' outputs (cnn_course/judging.py, docs/trust-model.md).
+# replaces the test cells' outputs (cnn_course/grading/judging.py, docs/trust-model.md).
 # RefuseLinks fails a submission holding a symbolic link, which nbgrader would follow.
-from cnn_course.preprocessors import autograde_preprocessors, sanitize_preprocessors  # noqa: E402
+from cnn_course.plugins import autograde_preprocessors, sanitize_preprocessors  # noqa: E402
 
 c.Autograde.sanitize_preprocessors = sanitize_preprocessors()
 c.Autograde.autograde_preprocessors = autograde_preprocessors()

@@ -44,7 +44,6 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from cnn_course import toy
 from cnn_course.classroom import (
     TOPICS,
     correct_work,
@@ -52,11 +51,12 @@ from cnn_course.classroom import (
     mistake_work,
     mistakes,
     styles,
+    toy,
 )
 from cnn_course.course import CourseDir
 from cnn_course.gradebook import cell_grades
 from cnn_course.nbgrader_api import ensure_tools_on_path, load_api
-from cnn_course.runner import OK, grade
+from cnn_course.pipeline.runner import OK, grade
 from cnn_course.submissions import find_submissions
 
 BIN = Path(sys.executable).parent

@@ -28,9 +28,9 @@ from pathlib import Path
 import nbformat
 from traitlets.config import Config
 
+from cnn_course.classroom.toy import ZERO_PAD_SOLUTION, zero_pad_source_notebook
 from cnn_course.course import CourseDir
 from cnn_course.sandbox import ensure_kernelspec, ensure_sandbox_user
-from cnn_course.toy import ZERO_PAD_SOLUTION, zero_pad_source_notebook
 
 ASSIGNMENT = "01_filters"
 

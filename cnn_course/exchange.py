@@ -1,12 +1,12 @@
 """The course's nbgrader exchange, seen from the instructor's side.
 
-``cnn-course release``, ``collect`` and ``feedback`` (:mod:`cnn_course.release`,
-:mod:`cnn_course.collect`, :mod:`cnn_course.return_feedback`) share what is here: where the
-exchange is (the course config's ``c.Exchange.root``), whether it can be used, and how an
-nbgrader exchange application is run in this process (:func:`run_app`, through
-:func:`cnn_course.nbgrader_api.init_app`, which puts this environment's tools on ``PATH``
-first, so a gradebook is created even when the virtualenv was not activated). The demo's
-students use :func:`run_app` too.
+``cnn-course release``, ``collect`` and ``feedback`` (:mod:`cnn_course.commands.release`,
+:mod:`cnn_course.commands.collect`, :mod:`cnn_course.commands.return_feedback`) share what
+is here: where the exchange is (the course config's ``c.Exchange.root``), whether it can be
+used, and how an nbgrader exchange application is run in this process (:func:`run_app`,
+through :func:`cnn_course.nbgrader_api.init_app`, which puts this environment's tools on
+``PATH`` first, so a gradebook is created even when the virtualenv was not activated). The
+demo's students use :func:`run_app` too.
 
 nbgrader's layout under the exchange root::
 

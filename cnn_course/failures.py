@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from cnn_course.submissions import Submission
 
 if TYPE_CHECKING:
-    from cnn_course.runner import TaskResult
+    from cnn_course.pipeline.runner import TaskResult
 
 # The line of a traceback that names the exception: "module.SomeError: message".
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b")

@@ -560,7 +560,7 @@ def reference_reader(course: Path, repo: Path = REPO_ROOT) -> str:
 
 
         for _module in ("cnn_solutions", "cnn_solutions.conv", "cnn_course.grading",
-                        "cnn_course", "cnn_course.judging"):
+                        "cnn_course", "cnn_course.grading.judging"):
             try:
                 _mod = importlib.import_module(_module)
                 _leak("import " + _module)

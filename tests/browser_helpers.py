@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cnn_course import lab
+from cnn_course.commands import lab
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts" / "browser"

@@ -1,6 +1,6 @@
 """Building toy nbgrader courses for the runner and CLI tests.
 
-The toy assignment (:mod:`cnn_course.toy`) has one tiny notebook with a solution cell, a
+The toy assignment (:mod:`cnn_course.classroom.toy`) has one tiny notebook with a solution cell, a
 visible test cell and a graded cell with hidden tests; these helpers generate it with
 nbgrader's real ``generate_assignment`` and place submissions where ``nbgrader collect``
 puts them (``submitted/<student>/<assignment>/``).
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from cnn_course import toy
+from cnn_course.classroom import toy
 from cnn_course.gradebook import CellGrade, cell_grades
 from cnn_course.nbgrader_api import load_api
 
@@ -63,7 +63,7 @@ def make_course(
     root : Path
         Course directory to create.
     kinds : mapping of str to str
-        Student id to submission kind (see :data:`cnn_course.toy.STUDENT_SOLUTIONS`);
+        Student id to submission kind (see :data:`cnn_course.classroom.toy.STUDENT_SOLUTIONS`);
         every student submits every assignment.
     assignments : sequence of str
         Assignment ids, each a copy of the toy assignment.

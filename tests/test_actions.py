@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cnn_course.actions import (
+from cnn_course.grading.copying import CopyingSuspicion
+from cnn_course.report import CellResult, Flag, GradingProblem, SubmissionResult
+from cnn_course.report.actions import (
     COPYING,
     CPU_LIMIT,
     FLAGGED,
@@ -15,8 +17,6 @@ from cnn_course.actions import (
     WALL_CLOCK,
     actions,
 )
-from cnn_course.copying import CopyingSuspicion
-from cnn_course.report import CellResult, Flag, GradingProblem, SubmissionResult
 
 pytestmark = pytest.mark.unit
 

@@ -102,8 +102,8 @@ from cnn_course.classroom import correct_work, fill_notebook, mistake_work, mist
 from cnn_course.classroom.quiz import quiz_submission, set_variant_cell
 from cnn_course.course import REPO_ROOT, CourseDir, outputs_text
 from cnn_course.grading.core import compare
+from cnn_course.grading.judging import SECRET_NAME
 from cnn_course.grading.quiz import expected_answers
-from cnn_course.judging import SECRET_NAME
 from cnn_course.sandbox import Limits
 
 pytestmark = pytest.mark.attacks

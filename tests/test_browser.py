@@ -1,7 +1,7 @@
 """End to end in a real browser: a student works in JupyterLab, an instructor grades.
 
 Headless Debian Chromium, driven by Playwright, against JupyterLab servers started by
-``cnn_course.lab`` on 127.0.0.1. Each assignment comes from the repository's
+``cnn_course.commands.lab`` on 127.0.0.1. Each assignment comes from the repository's
 ``source/`` when it exists, else from a toy notebook (see ``browser_helpers``).
 Screenshots of each step go to ``test-artifacts/browser/<test>/``, wall times to
 ``test-artifacts/browser/timings.json``.
@@ -62,7 +62,7 @@ from load_helpers import kernel_like_load
 from nbgrader.api import Gradebook
 from playwright.sync_api import expect, sync_playwright
 
-from cnn_course import lab
+from cnn_course.commands import lab
 
 STUDENT = "alice"
 GRADED_STUDENT = "bob"

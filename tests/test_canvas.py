@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn_course import canvas, cli
+from cnn_course.commands import canvas, cli
 from cnn_course.errors import CourseInputError
 
 pytestmark = pytest.mark.unit

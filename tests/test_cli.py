@@ -13,8 +13,9 @@ import nbformat
 import pytest
 from course_helpers import VENV_BIN, make_course, tool_env
 
-from cnn_course import cli, toy
-from cnn_course.build import LEAK_CHECK_MODULE
+from cnn_course.classroom import toy
+from cnn_course.commands import cli
+from cnn_course.commands.build import LEAK_CHECK_MODULE
 
 CNN_COURSE = str(VENV_BIN / "cnn-course")
 
@@ -61,8 +62,8 @@ def test_no_subcommand_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_missing_subcommand_modules_are_skipped() -> None:
-    modules = cli.subcommand_modules(["cnn_course.grade", "cnn_course.not_written_yet"])
-    assert [m.__name__ for m in modules] == ["cnn_course.grade"]
+    modules = cli.subcommand_modules(["cnn_course.commands.grade", "cnn_course.not_written_yet"])
+    assert [m.__name__ for m in modules] == ["cnn_course.commands.grade"]
 
 
 def test_a_subcommand_module_that_fails_to_import_is_not_hidden(

@@ -30,7 +30,8 @@ from course_helpers import (
     tool_env,
 )
 
-from cnn_course import completion, toy
+from cnn_course.classroom import toy
+from cnn_course.pipeline import completion
 from cnn_course.submissions import find_submissions
 
 pytestmark = pytest.mark.cluster
@@ -184,7 +185,7 @@ def course_on(postgres: str, tmp_path: Path, name: str) -> tuple[Path, str]:
 
 
 def wait_for_records(root: Path, n: int, timeout: float = 300) -> None:
-    """Until ``n`` submissions are recorded as graded (cnn_course.completion)."""
+    """Until ``n`` submissions are recorded as graded (cnn_course.pipeline.completion)."""
     deadline = time.monotonic() + timeout
     subs = find_submissions(root)
     while time.monotonic() < deadline:

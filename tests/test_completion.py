@@ -1,4 +1,5 @@
-"""Completion records and locks (cnn_course.completion), and the grades.csv status columns."""
+"""Completion records and locks (cnn_course.pipeline.completion), and the grades.csv status
+columns."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from cnn_course import completion
 from cnn_course.errors import CourseInputError
 from cnn_course.failures import FAILURES_FILE
 from cnn_course.grade_status import mark_status
+from cnn_course.pipeline import completion
 from cnn_course.submissions import Submission
 
 pytestmark = pytest.mark.unit

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from cnn_course import lab, toy
+from cnn_course.classroom import toy
+from cnn_course.commands import lab
 from cnn_course.config import course_config
-from cnn_course.feedback import course_directory
+from cnn_course.course import course_directory
 from cnn_course.nbgrader_api import load_api
 
 pytestmark = pytest.mark.unit

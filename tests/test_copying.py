@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_notebook
 
-from cnn_course.copying import (
+from cnn_course.grading.copying import (
     ANSWERS_KEY,
     MAX_ANSWER_CHARS,
     MIN_MATCHES,
@@ -16,7 +16,7 @@ from cnn_course.copying import (
     suspected_copying,
 )
 from cnn_course.grading.quiz import expected_answers
-from cnn_course.preprocessors import JudgeResults
+from cnn_course.plugins import JudgeResults
 from cnn_probe import wire
 
 pytestmark = pytest.mark.unit

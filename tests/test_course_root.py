@@ -46,8 +46,8 @@ import pytest
 from cnn_course.classroom import correct_work, fill_notebook, mistake_work, mistakes
 from cnn_course.classroom.quiz import quiz_submission
 from cnn_course.course import REPO_ROOT, CourseDir
-from cnn_course.feedback import feedback_leaks, html_text
 from cnn_course.gradebook import cell_grades
+from cnn_course.integrity.feedback import feedback_leaks, html_text
 
 pytestmark = pytest.mark.course_root
 

@@ -25,10 +25,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cnn_course import completion
 from cnn_course.classroom import correct_work, fill_notebook, mistake_work, mistakes, styles
 from cnn_course.course import CourseDir
 from cnn_course.gradebook import cell_grades
+from cnn_course.pipeline import completion
 from cnn_course.submissions import Submission
 
 pytestmark = pytest.mark.crash

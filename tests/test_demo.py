@@ -25,15 +25,16 @@ from nbgrader.api import Gradebook
 from playwright.sync_api import sync_playwright
 
 from cnn_course.classroom import mistakes
+from cnn_course.classroom.demo_class import CLASS, Plan
 from cnn_course.classroom.filters import ENDLESS_LOOP
 from cnn_course.classroom.quiz import typed_answers
-from cnn_course.cli import main
-from cnn_course.demo_class import CLASS, Plan
-from cnn_course.demo_steps import MARKER, prepare_course
+from cnn_course.commands.cli import main
+from cnn_course.commands.demo_steps import MARKER, prepare_course
+from cnn_course.course import course_directory
 from cnn_course.errors import CourseInputError
-from cnn_course.feedback import course_directory, feedback_leaks, html_text
-from cnn_course.late_penalty import PerDayLatePenalty
+from cnn_course.integrity.feedback import feedback_leaks, html_text
 from cnn_course.manifest import ASSIGNMENTS
+from cnn_course.plugins.late_penalty import PerDayLatePenalty
 
 FILTERS, OUTPUT_SIZE, CONV1X1, BACKPROP, QUIZ = ASSIGNMENTS
 SCORE_SLACK = 1e-9

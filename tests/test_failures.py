@@ -59,7 +59,7 @@ def test_failures_are_kept_in_reports_and_an_old_root_file_is_carried_over(tmp_p
     import json
 
     from cnn_course.failures import FAILURES_FILE, record_failures, recorded_failures
-    from cnn_course.runner import FAILED, TaskResult
+    from cnn_course.pipeline.runner import FAILED, TaskResult
     from cnn_course.submissions import Submission
 
     old = tmp_path / "autograde_failures.json"

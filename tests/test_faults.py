@@ -70,7 +70,7 @@ from fault_helpers import (
 from cnn_course.classroom import correct_work, source_solutions
 from cnn_course.course import CourseDir, outputs_text
 from cnn_course.failures import FAILURES_FILE
-from cnn_course.feedback import html_text
+from cnn_course.integrity.feedback import html_text
 
 FULL = sum(POINTS.values())  # 45; the hand-graded why_1x1 adds 5 to the maximum
 MAX_SCORE = FULL + 5
@@ -632,7 +632,7 @@ def test_course_config_sets_the_fault_limits() -> None:
     from nbgrader.preprocessors import Execute, IgnorePattern, LimitOutput, OverwriteCells
 
     from cnn_course.course import REPO_ROOT, load_config
-    from cnn_course.preprocessors import InjectCases, JudgeResults, LimitOutputSize, RefuseLinks
+    from cnn_course.plugins import InjectCases, JudgeResults, LimitOutputSize, RefuseLinks
 
     config = load_config(REPO_ROOT)
     assert Execute(config=config).timeout == CELL_TIMEOUT_S

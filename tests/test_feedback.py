@@ -17,11 +17,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_notebook
 
-from cnn_course.course import REPO_ROOT, CourseDir, CourseError
-from cnn_course.feedback import feedback_leaks, html_text
-from cnn_course.preprocessors import HideHiddenTests
-from cnn_course.preprocessors.hide_hidden_tests import strip_ansi
-from cnn_course.toy import (
+from cnn_course.classroom.toy import (
     ZERO_PAD_HIDDEN_LINES,
     ZERO_PAD_VISIBLE_TEST,
     hidden_tests,
@@ -29,6 +25,10 @@ from cnn_course.toy import (
     python_notebook,
     zero_pad_source_notebook,
 )
+from cnn_course.course import REPO_ROOT, CourseDir, CourseError
+from cnn_course.integrity.feedback import feedback_leaks, html_text
+from cnn_course.plugins import HideHiddenTests
+from cnn_course.plugins.hide_hidden_tests import strip_ansi
 
 FILTERS, EXTRA = "01_filters", "02_extra"
 NOTEBOOKS = {FILTERS: "filters", EXTRA: "extra"}

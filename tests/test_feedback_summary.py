@@ -1,11 +1,11 @@
-"""The summary at the top of feedback pages (cnn_course.preprocessors.FeedbackSummary)."""
+"""The summary at the top of feedback pages (cnn_course.plugins.FeedbackSummary)."""
 
 from __future__ import annotations
 
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from cnn_course.preprocessors import FeedbackSummary
+from cnn_course.plugins import FeedbackSummary
 
 pytestmark = pytest.mark.unit
 

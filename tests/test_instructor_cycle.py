@@ -4,7 +4,7 @@ One toy course for the module, with a real exchange in tmp_path and nbgrader's r
 exchange applications. The instructor's commands run as the installed console script with
 a PATH that does not hold the virtualenv's ``bin`` (where ``alembic`` is: plain ``nbgrader
 collect`` crashed there creating a gradebook); the students fetch, submit and fetch
-feedback through :mod:`cnn_course.demo`'s nbgrader steps, in this process. The fixture
+feedback through :mod:`cnn_course.commands.demo`'s nbgrader steps, in this process. The fixture
 runs the whole cycle once and keeps every command's result; the tests read them.
 """
 
@@ -20,11 +20,12 @@ import nbformat
 import pytest
 from course_helpers import VENV_BIN, make_course, tool_env
 
-from cnn_course import cli, toy
-from cnn_course.demo_steps import fetch, student_options, submit
+from cnn_course.classroom import toy
+from cnn_course.commands import cli
+from cnn_course.commands.demo_steps import fetch, student_options, submit
 from cnn_course.errors import CourseInputError
 from cnn_course.exchange import ExchangePaths, check_exchange, run_app
-from cnn_course.feedback import html_text
+from cnn_course.integrity.feedback import html_text
 
 CNN_COURSE = str(VENV_BIN / "cnn-course")
 TOY, EMPTY, DRAFT = toy.TOY_ASSIGNMENT, "toy2", "draft"
@@ -406,13 +407,13 @@ def test_grades_go_into_the_instructors_canvas_export(cycle: Cycle) -> None:
 
 
 def test_feedback_help_reaches_the_module(capsys: pytest.CaptureFixture[str]) -> None:
-    # `feedback` names cnn_course.feedback (helpers), not this command: the full parser.
+    # `feedback` names cnn_course.integrity.feedback (helpers), not this command: the full parser.
     assert cli.main(["feedback", "--help"]) == 0
     assert "release_feedback" in capsys.readouterr().out
 
 
 def test_a_student_is_told_what_is_released(cycle: Cycle, tmp_path: Path) -> None:
-    from cnn_course import lab
+    from cnn_course.commands import lab
 
     course = lab.read_course(cycle.root)
     assert lab.released_note(course) == (

@@ -17,10 +17,9 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from cnn_course import judging
-from cnn_course.grading import function_spec
-from cnn_course.preprocessors import InjectCases, JudgeResults
-from cnn_course.preprocessors.judge_results import NO_RESULT
+from cnn_course.grading import function_spec, judging
+from cnn_course.plugins import InjectCases, JudgeResults
+from cnn_course.plugins.judge_results import NO_RESULT
 from cnn_probe import MIME, wire
 from cnn_probe.call import call
 from cnn_probe.functions import TestFunction

@@ -6,8 +6,8 @@ import copy
 
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
-from cnn_course.preprocessors import LimitOutputSize
-from cnn_course.preprocessors.limit_output_size import ERROR_MINIMUM_CHARS, TRUNCATED
+from cnn_course.plugins import LimitOutputSize
+from cnn_course.plugins.limit_output_size import ERROR_MINIMUM_CHARS, TRUNCATED
 
 BUDGET = 1000
 DATA_BUDGET = 5000

@@ -22,7 +22,8 @@ from cnn_course.classroom.quiz import (
     set_variant_cell,
     typed_answers,
 )
-from cnn_course.cli import main as cnn_course_main
+from cnn_course.commands.cli import main as cnn_course_main
+from cnn_course.commands.quiz_preview import preview_text, register, run
 from cnn_course.course import REPO_ROOT, CourseDir
 from cnn_course.grading import MISTAKE_PREFIX, GradingFailure
 from cnn_course.grading.core import compare
@@ -32,7 +33,6 @@ from cnn_course.grading.quiz import (
     grading_student,
     run_quiz_check,
 )
-from cnn_course.quiz_preview import preview_text, register, run
 from cnn_solutions.quiz import QUESTION_KEYS, Quiz, student_module_source
 
 ASSIGNMENT = "05_quiz"

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from cnn_course.course import REPO_ROOT, CourseDir
-from cnn_course.leaks import check_release_leaks, notebook_leaks
+from cnn_course.integrity.leaks import check_release_leaks, notebook_leaks
 from cnn_course.manifest import ASSIGNMENTS
 from cnn_solutions import answers
 

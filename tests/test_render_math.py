@@ -1,4 +1,4 @@
-"""Formulas on feedback pages as MathML (cnn_course.preprocessors.RenderMath).
+"""Formulas on feedback pages as MathML (cnn_course.plugins.RenderMath).
 
 The pages must typeset every formula of the course without MathJax (offline), and a
 student's written answer must not get markup onto the page through a formula.
@@ -15,8 +15,8 @@ from course_helpers import notebook_formulas
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbformat.v4 import new_markdown_cell, new_notebook
 
-from cnn_course.preprocessors import RenderMath, feedback_template_basedirs
-from cnn_course.preprocessors.render_math import (
+from cnn_course.plugins import RenderMath, feedback_template_basedirs
+from cnn_course.plugins.render_math import (
     ATTRIBUTES,
     ELEMENTS,
     TEMPLATE_DIR,

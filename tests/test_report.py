@@ -29,9 +29,9 @@ from test_feedback import (
     toy_class_course,
 )
 
-from cnn_course.cli import main
+from cnn_course.commands.cli import main
 from cnn_course.course import REPO_ROOT, CourseDir
-from cnn_course.feedback import html_text
+from cnn_course.integrity.feedback import html_text
 from cnn_course.report import FLAGS_FILE, HTML_FILE, PASS_RATES_PNG, REPORT_DIR, SCORES_PNG
 
 POINTS = {

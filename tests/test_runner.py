@@ -1,4 +1,4 @@
-"""Parallel autograding (cnn_course.runner) against serial ``nbgrader autograde``.
+"""Parallel autograding (cnn_course.pipeline.runner) against serial ``nbgrader autograde``.
 
 Every test grades a toy course built under tmp_path with nbgrader's real apps and real
 kernels; grades are read back through nbgrader's Gradebook API.
@@ -30,12 +30,12 @@ from course_helpers import (
     temporary_postgres,
 )
 
-from cnn_course import toy
+from cnn_course.classroom import toy
 from cnn_course.errors import CourseInputError
 from cnn_course.failures import failure_reason
 from cnn_course.gradebook import with_sqlite_timeout
-from cnn_course.progress import TaskBar
-from cnn_course.runner import FAILED, OK, SKIPPED, TaskResult, grade
+from cnn_course.pipeline.progress import TaskBar
+from cnn_course.pipeline.runner import FAILED, OK, SKIPPED, TaskResult, grade
 from cnn_course.submissions import Submission, find_submissions, select_submissions
 
 A = toy.TOY_ASSIGNMENT
@@ -228,7 +228,7 @@ def _die_the_first_time(marker: str) -> int:
 def test_a_course_wide_step_whose_worker_died_runs_again_on_a_fresh_one(tmp_path: Path) -> None:
     from concurrent.futures.process import BrokenProcessPool
 
-    from cnn_course.runner import Workers, _on_a_live_worker
+    from cnn_course.pipeline.runner import Workers, _on_a_live_worker
 
     marker = str(tmp_path / "died-once")
     with Workers(None, 1) as workers:

@@ -57,6 +57,13 @@ from sandbox_helpers import (
 )
 
 import cnn_course.sandbox.launcher as launcher
+from cnn_course.classroom.toy import (
+    ZERO_PAD_SOLUTION,
+    ZERO_PAD_VISIBLE_TEST,
+    hidden_tests,
+    nbgrader_cell,
+    python_notebook,
+)
 from cnn_course.course import CourseDir, CourseError
 from cnn_course.sandbox import (
     KERNEL_NAME,
@@ -69,13 +76,6 @@ from cnn_course.sandbox import (
     sandbox_config,
 )
 from cnn_course.sandbox.permissions import UID_BASE, is_kernel_uid
-from cnn_course.toy import (
-    ZERO_PAD_SOLUTION,
-    ZERO_PAD_VISIBLE_TEST,
-    hidden_tests,
-    nbgrader_cell,
-    python_notebook,
-)
 from cnn_solutions.quiz import student_module_source
 
 IS_ROOT = os.geteuid() == 0

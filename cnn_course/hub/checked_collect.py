@@ -27,7 +27,9 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.exchange.default.collect import ExchangeCollect, groupby
 from nbgrader.utils import check_mode, ignore_patterns, parse_utc
 
-from cnn_course.collect import REFUSED_PREFIX  # `cnn-course collect` lists them from the log
+from cnn_course.commands.collect import (
+    REFUSED_PREFIX,
+)  # `cnn-course collect` lists them from the log
 
 
 def copy_regular(src: str, dst: str, log: logging.Logger | logging.LoggerAdapter) -> None:

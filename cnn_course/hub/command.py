@@ -25,7 +25,7 @@ READY_TIMEOUT = 120.0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``hub`` to the ``cnn-course`` parser (see :mod:`cnn_course.cli`)."""
+    """Add ``hub`` to the ``cnn-course`` parser (see :mod:`cnn_course.commands.cli`)."""
     parser = subparsers.add_parser(
         "hub",
         help="set up, start or remove the course's JupyterHub deployment on this machine",

@@ -1,7 +1,7 @@
 """Review graded submissions for cheating attempts: flag them and withhold their scores.
 
 Grades do not depend on this review: the judge computes every verdict in the grader's
-process from plain data (:mod:`cnn_course.judging`), so an attempt to tamper with grading
+process from plain data (:mod:`cnn_course.grading.judging`), so an attempt to tamper with grading
 gains nothing by itself. The review is the course's academic-integrity aid: it tells the
 instructor who tried, and withholds the score of a submission whose code tampers, until
 the instructor has looked. It runs after grading (by ``cnn-course grade``, or

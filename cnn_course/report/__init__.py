@@ -17,7 +17,7 @@ writes into ``<course>/reports/`` by default:
     Per assignment, cell and mistake: how many students' outputs name it
     (``Likely mistake: NAME. advice``), that count as a share of ``n``, and who they are.
 ``students.csv``
-    Per student (:mod:`cnn_course.student_table`): points of the graded submissions out of
+    Per student (:mod:`cnn_course.report.student_table`): points of the graded submissions out of
     every assignment's maximum, what was not graded, points waiting for hand grading, the
     cells that lost points, the mistakes named, flags and suspected copying.
 ``submissions.csv``
@@ -26,12 +26,12 @@ writes into ``<course>/reports/`` by default:
 ``flags.csv``, ``failures.csv``
     Submissions flagged for review, and notebooks that could not be graded.
 ``actions.csv``
-    What to do next (:mod:`cnn_course.actions`), most urgent first: each submission not
+    What to do next (:mod:`cnn_course.report.actions`), most urgent first: each submission not
     graded, cell that did not finish, flag and suspected copying, and hand grading per
     assignment, with what to run or open.
 ``copying.csv``
     Quiz work whose answers fit a classmate's variant better than the student's own
-    (:mod:`cnn_course.copying`): the classmate (``source``), the questions whose answers
+    (:mod:`cnn_course.grading.copying`): the classmate (``source``), the questions whose answers
     differ between the two variants (``telling``), and how many of them the work answers as
     the classmate's (``matches``) and as its own (``own``) numbers want.
 ``scores.png``, ``pass_rates.png``
@@ -149,7 +149,7 @@ __all__ = [
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``report`` to the ``cnn-course`` parser (see :mod:`cnn_course.cli`)."""
+    """Add ``report`` to the ``cnn-course`` parser (see :mod:`cnn_course.commands.cli`)."""
     parser = subparsers.add_parser(
         "report",
         help="write the instructor's report: scores, pass rates, mistakes, flags, failures",

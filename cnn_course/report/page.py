@@ -6,8 +6,8 @@ import base64
 import datetime as dt
 import html
 
-from cnn_course.copying import MIN_MATCHES
 from cnn_course.grading import MISTAKE_PREFIX
+from cnn_course.grading.copying import MIN_MATCHES
 from cnn_course.report.results import (
     FLAGS_FILE,
     PASS_RATES_PNG,

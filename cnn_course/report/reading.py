@@ -19,15 +19,15 @@ from nbgrader.api import Gradebook, SubmittedAssignment, SubmittedNotebook
 from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.engine import make_url
 
-from cnn_course.actions import CPU_LIMIT, KERNEL_LOST, WALL_CLOCK
-from cnn_course.copying import read_answers
 from cnn_course.course import course_directory
 from cnn_course.errors import CourseInputError
 from cnn_course.failures import recorded_failures
 from cnn_course.grading import MISTAKE_PREFIX
-from cnn_course.judging import MISTAKES_KEY
-from cnn_course.preprocessors.hide_hidden_tests import strip_ansi
-from cnn_course.preprocessors.judge_results import STOPPED_WITH
+from cnn_course.grading.copying import read_answers
+from cnn_course.grading.judging import MISTAKES_KEY
+from cnn_course.plugins.hide_hidden_tests import strip_ansi
+from cnn_course.plugins.judge_results import STOPPED_WITH
+from cnn_course.report.actions import CPU_LIMIT, KERNEL_LOST, WALL_CLOCK
 from cnn_course.report.results import (
     FLAGS_FILE,
     REPORT_DIR,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnn_course.copying import CopyingSuspicion, suspected_copying
+from cnn_course.grading.copying import CopyingSuspicion, suspected_copying
 
 REPORT_DIR = "reports"
 FLAGS_FILE = "flags.json"
@@ -185,7 +185,7 @@ class CourseReport:
     _copying: list[CopyingSuspicion] | None = field(default=None, init=False, repr=False)
 
     def copying(self) -> list[CopyingSuspicion]:
-        """Quiz work whose answers fit a classmate's variant (:mod:`cnn_course.copying`).
+        """Quiz work whose answers fit a classmate's variant (:mod:`cnn_course.grading.copying`).
 
         Worked out once per report (it compares every pair of quiz takers): the tables,
         the page, the command's summary and the demo all ask for it.

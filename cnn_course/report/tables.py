@@ -6,11 +6,11 @@ import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from cnn_course.actions import COLUMNS as ACTION_COLUMNS
-from cnn_course.actions import actions
+from cnn_course.report.actions import COLUMNS as ACTION_COLUMNS
+from cnn_course.report.actions import actions
 from cnn_course.report.results import CourseReport
-from cnn_course.student_table import COLUMNS as STUDENT_COLUMNS
-from cnn_course.student_table import student_rows
+from cnn_course.report.student_table import COLUMNS as STUDENT_COLUMNS
+from cnn_course.report.student_table import student_rows
 
 Table = tuple[list[str], list[list[object]]]
 

@@ -25,7 +25,7 @@ from cnn_course.classroom import correct_work, styles
 from cnn_course.grading import MISTAKE_PREFIX, GradingFailure, aspects, function_spec
 from cnn_course.grading.check import run_check
 from cnn_course.manifest import ASSIGNMENTS, TOPICS
-from cnn_course.preprocessors.judge_results import HELPERS, WHERE_IT_STARTS
+from cnn_course.plugins.judge_results import HELPERS, WHERE_IT_STARTS
 
 # Mistakes the engine reports as the problem of the case itself, not as a model's name.
 PROBLEM_NAMES = ("should raise ValueError", "changed its input")
