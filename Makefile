@@ -28,8 +28,11 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format --no-force-exclude source/*/*.py
 
+# Two pytest workers, each taking whole files (a file's tests share its fixtures); JOBS=0
+# runs the suite in one process.
+JOBS ?= 2
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
 
 # The in-process layer alone (no nbgrader run, no kernel): about a minute.
 test-unit: lint

@@ -45,7 +45,6 @@ import nbformat
 from nbclient import NotebookClient
 
 from cnn_course.classroom import (
-    TOPICS,
     correct_work,
     fill_notebook,
     mistake_work,
@@ -55,6 +54,7 @@ from cnn_course.classroom import (
 )
 from cnn_course.course import CourseDir
 from cnn_course.gradebook import cell_grades
+from cnn_course.manifest import TOPICS
 from cnn_course.nbgrader_api import ensure_tools_on_path, load_api
 from cnn_course.pipeline.runner import OK, grade
 from cnn_course.submissions import find_submissions
