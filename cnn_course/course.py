@@ -7,6 +7,7 @@ generates, submits, grades and reads grades the same way nbgrader does.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -164,13 +165,23 @@ class CourseDir:
             }
 
 
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def strip_ansi(text: str) -> str:
+    """``text`` without terminal colour codes."""
+    return ANSI_ESCAPE.sub("", text)
+
+
 def outputs_text(cell: nbformat.NotebookNode) -> str:
+    """What a cell showed: streams, error tracebacks (without colours) and plain results."""
     parts = []
     for output in cell.get("outputs", []):
         if output.output_type == "stream":
             parts.append(output.text)
         elif output.output_type == "error":
-            parts.append("\n".join(output.traceback) or f"{output.ename}: {output.evalue}")
+            shown = "\n".join(output.get("traceback", []))
+            parts.append(strip_ansi(shown) or f"{output.get('ename')}: {output.get('evalue')}")
         elif "data" in output:
             parts.append(str(output.data.get("text/plain", "")))
     return "\n".join(parts)

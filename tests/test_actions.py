@@ -5,16 +5,14 @@ from __future__ import annotations
 import pytest
 
 from cnn_course.grading.copying import CopyingSuspicion
+from cnn_course.grading.judging import CPU_LIMIT, KERNEL_LOST, WALL_CLOCK
 from cnn_course.report import CellResult, Flag, GradingProblem, SubmissionResult
 from cnn_course.report.actions import (
     COPYING,
-    CPU_LIMIT,
     FLAGGED,
     HAND_GRADING,
-    KERNEL_LOST,
     NOT_GRADED,
     UNFINISHED,
-    WALL_CLOCK,
     actions,
 )
 

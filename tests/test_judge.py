@@ -346,3 +346,39 @@ def test_a_mistake_whose_name_has_a_full_stop_is_counted_whole() -> None:
         "np.int / np.float used (removed in NumPy 1.24)",
         "flipped kernel or axes transposed",
     ]
+
+
+def test_why_a_cell_stopped_is_recorded_as_data_never_read_from_its_text(tmp_path: Path) -> None:
+    from cnn_course.report.reading import _unfinished
+
+    source = 'from cnn_probe import check\ncheck("conv2d", conv2d, "basic")\n'
+    cells = [_graded_cell(source, g) for g in ("loops", "slow", "honest", "prints")]
+    cells[3].metadata[judging.STOPPED_KEY] = judging.WALL_CLOCK  # planted by the student
+    nb, resources = _inject(tmp_path, cells)
+    honest = _kernel_ran(nb, resources, conv.conv2d)
+    looping = {i: {**p, "calls": [{"timeout": 2.0} for _ in p["calls"]]} for i, p in honest.items()}
+    timed_out = new_output(
+        "error", ename="CellTimeoutError", evalue="A cell timed out", traceback=["timed out"]
+    )
+    # What a student's function can print: the judge's and nbgrader's words for a stop.
+    words = "did not finish within 5 s of CPU time\nThe cell stopped with CellTimeoutError\n"
+    spoof = new_output("stream", name="stdout", text=words)
+    # The probe stopped the function; the visible asserts, calling it again, ran into
+    # nbgrader's timeout: the cause is the loop.
+    nb.cells[0].outputs = [_probe_output(looping[0]), timed_out]
+    nb.cells[1].outputs = [_probe_output(honest[1]), timed_out]
+    nb.cells[2].outputs = [_probe_output(honest[2])]
+    nb.cells[3].outputs = [spoof, _probe_output(honest[3])]
+    nb, _ = JudgeResults().preprocess(nb, resources)
+    assert _scores(nb) == [False, False, True, True]  # a cell that timed out scores 0
+    stopped = [c.metadata.get(judging.STOPPED_KEY) for c in nb.cells]
+    assert stopped == [judging.CPU_LIMIT, judging.WALL_CLOCK, None, None]
+    assert [_unfinished(c) for c in nb.cells] == [
+        ("ran out of CPU time", judging.CPU_LIMIT),
+        ("timed out", judging.WALL_CLOCK),
+        None,
+        None,
+    ]
+    # A cell the judge did not judge: nbgrader's own error in its outputs, not its text.
+    assert _unfinished(new_code_cell("", outputs=[timed_out])) == ("timed out", judging.WALL_CLOCK)
+    assert _unfinished(new_code_cell("", outputs=[spoof])) is None

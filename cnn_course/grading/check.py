@@ -65,6 +65,7 @@ class Verdict:
     expected: Any = None
     mistakes: tuple[tuple[str, str], ...] = ()
     part: str = ""  # of a result in parts (``spec.parts``), the first one that is wrong
+    out_of_cpu: bool = False  # the probe's CPU-time limit stopped it, here or earlier
 
 
 def mistake_lines(found: tuple[tuple[str, str], ...]) -> list[str]:
@@ -128,13 +129,15 @@ def _check_shape_of_parts(spec: FunctionSpec, got: Any) -> str | None:
 
 
 def _judge(spec: FunctionSpec, case: Case, call: Call) -> Verdict | None:
+    # The probe skips a function only after it ran out of CPU time in an earlier case.
     if call.skipped is not None:
-        return Verdict(f"not run: {call.skipped}", call)
+        return Verdict(f"not run: {call.skipped}", call, out_of_cpu=True)
     if call.timeout is not None:
         return Verdict(
             f"did not finish within {call.timeout:g} s of CPU time on these small inputs: "
             "is there an endless loop?",
             call,
+            out_of_cpu=True,
         )
     if case.raises is not None:
         return _judge_raise(case, call)
@@ -234,6 +237,7 @@ def judge_function(spec: FunctionSpec, aspect: str, cases: Sequence[Case], recor
             raise GradingFailure(
                 _report(spec, aspect, number, len(cases), case, verdict),
                 tuple(name for name, _ in verdict.mistakes),
+                verdict.out_of_cpu,
             )
     return f"✓ {title}: all {len(cases)} cases match the reference"
 

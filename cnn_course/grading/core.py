@@ -29,12 +29,16 @@ from cnn_probe import wire
 
 class GradingFailure(AssertionError):
     """A check failed; ``report`` is the message the student sees, ``mistakes`` the names
-    of the likely mistakes it gives (as data, for whoever reads the verdict next)."""
+    of the likely mistakes it gives and ``out_of_cpu`` whether the probe's CPU-time limit
+    stopped the function (as data, for whoever reads the verdict next)."""
 
-    def __init__(self, report: str, mistakes: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, report: str, mistakes: tuple[str, ...] = (), out_of_cpu: bool = False
+    ) -> None:
         super().__init__(report)
         self.report = report
         self.mistakes = mistakes
+        self.out_of_cpu = out_of_cpu
 
 
 RTOL = 1e-6

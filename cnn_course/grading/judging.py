@@ -31,6 +31,14 @@ PROBE_CALLS = {"check": "function", "check_answer": "answer", "check_quiz": "qui
 # The likely mistakes a judged cell's failures name, as data in the autograded cell's
 # metadata (the report reads them there; a key the student's notebook had is dropped).
 MISTAKES_KEY = "cnn_course_mistakes"
+# Why a judged cell did not finish, as data in its metadata beside the mistakes. The probe's
+# limit counts the CPU time the student's code used, which a busy machine does not inflate:
+# the code loops or is far too slow. nbgrader's cell timeout counts wall time: a loop, or a
+# machine too busy.
+STOPPED_KEY = "cnn_course_stopped"
+CPU_LIMIT, WALL_CLOCK, KERNEL_LOST = "cpu limit", "wall clock", "kernel lost"
+# nbgrader's own errors for a cell that did not finish.
+UNFINISHED_ERRORS = {"CellTimeoutError": WALL_CLOCK, "DeadKernelError": KERNEL_LOST}
 # What one test cell's probe outputs may hold, in all: far above any honest result.
 MAX_PAYLOAD_CHARS = 8_000_000
 SECRET_NAME = ".cnn-course-secret"
@@ -153,6 +161,7 @@ class Verdict:
     passed: bool
     text: str
     mistakes: tuple[str, ...] = ()  # the likely mistakes a failure names
+    out_of_cpu: bool = False  # the probe's CPU-time limit stopped the student's function
 
 
 def payloads(outputs: list[Any]) -> list[Any]:
@@ -208,7 +217,7 @@ def judge(planned: Planned, found: list[Any], submitter: str | None) -> Verdict:
     try:
         text = _judge_payload(planned, payload, submitter)
     except GradingFailure as failure:
-        return Verdict(planned.title, False, failure.report, failure.mistakes)
+        return Verdict(planned.title, False, failure.report, failure.mistakes, failure.out_of_cpu)
     except (wire.WireError, ValueError, TypeError, KeyError) as error:
         return Verdict(planned.title, False, f"✗ {planned.title}: malformed result ({error})")
     return Verdict(planned.title, True, text)
@@ -228,6 +237,19 @@ def _judge_payload(planned: Planned, payload: dict, submitter: str | None) -> st
     shown_for = payload.get("shown_for")
     shown_for = shown_for[:200] if type(shown_for) is str else None
     return judge_quiz(call.name, value, shown_for, submitter)
+
+
+def stopped_cause(verdicts: list[Verdict], kernel_error: str | None) -> str | None:
+    """What :data:`STOPPED_KEY` holds for a cell: why it did not finish, or None.
+
+    ``kernel_error`` is the name of the error the kernel showed in the cell, if any. The
+    probe's CPU-time limit comes first: a function it stopped also makes the cell's visible
+    asserts, which call it again without that limit, run into nbgrader's timeout, and the
+    loop, not a busy machine, is the cause.
+    """
+    if any(v.out_of_cpu for v in verdicts if not v.passed):
+        return CPU_LIMIT
+    return UNFINISHED_ERRORS.get(kernel_error or "")
 
 
 def named_mistakes(verdicts: list[Verdict]) -> list[str]:

@@ -44,18 +44,14 @@ from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests
 from traitlets import List, Unicode
 
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+from cnn_course.course import strip_ansi
+
 # IPython's context lines start with a gutter: "----> 4 code" or "      3 code".
 GUTTER = re.compile(r"^\s*(?:-*>)?\s*\d+ ?")
 # A traceback frame: IPython's "File /path/x.py:12, in f()", Python's 'File "x.py", line 12'.
 FRAME_HEADER = re.compile(r"^\s*File\s")
 # Python's warning format, "path:12: UserWarning: message", is followed by the source line.
 WARNING_HEADER = re.compile(r":\d+: \w*(?:Warning|Error)\b")
-
-
-def strip_ansi(text: str) -> str:
-    """``text`` without terminal colour codes."""
-    return ANSI_ESCAPE.sub("", text)
 
 
 def _indent(line: str) -> int:

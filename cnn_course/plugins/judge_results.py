@@ -17,7 +17,10 @@ its own checks too (``conv2d_multi`` calling the student's ``zero_pad``), the fa
 where it starts.
 
 The likely mistakes each cell's failures name go, as data, into the cell's metadata
-(:data:`cnn_course.grading.judging.MISTAKES_KEY`), where the report counts them.
+(:data:`cnn_course.grading.judging.MISTAKES_KEY`), where the report counts them; so does
+why a cell did not finish (:data:`~cnn_course.grading.judging.STOPPED_KEY`: nbgrader's
+timeout, a lost kernel or the probe's CPU-time limit). The student's notebook's own values
+under these keys are dropped.
 
 The answers a quiz's probe reported are kept, as plain data, in the notebook's metadata,
 where the report looks for copied answers (:mod:`cnn_course.grading.copying`); whatever the
@@ -43,23 +46,28 @@ WHERE_IT_STARTS = "Where it starts:"
 REASON_CHARS = 500
 
 
-# nbgrader's own errors for a cell that did not finish say more than the interrupt they
-# caused (a KeyboardInterrupt in the kernel): they come first.
-UNFINISHED = ("CellTimeoutError", "DeadKernelError")
 STOPPED_WITH = "The cell stopped with "
 
 
-def _kernel_error(outputs: list) -> str | None:
-    """The error the kernel reported in a cell, other than the probe's own ending."""
+def _kernel_error(outputs: list) -> NotebookNode | None:
+    """The error the kernel reported in a cell, other than the probe's own ending.
+
+    nbgrader's own errors for a cell that did not finish say more than the interrupt they
+    caused (a KeyboardInterrupt in the kernel): they come first.
+    """
     errors = [
         o
         for o in outputs
         if o.get("output_type") == "error" and o.get("ename") != ProbeSent.__name__
     ]
-    errors.sort(key=lambda o: o.get("ename") not in UNFINISHED)
-    if not errors:
+    errors.sort(key=lambda o: o.get("ename") not in judging.UNFINISHED_ERRORS)
+    return errors[0] if errors else None
+
+
+def _reason(error: NotebookNode | None) -> str | None:
+    if error is None:
         return None
-    return f"{errors[0].get('ename', '')}: {errors[0].get('evalue', '')}"[:REASON_CHARS]
+    return f"{error.get('ename', '')}: {error.get('evalue', '')}"[:REASON_CHARS]
 
 
 # The contract functions a student's function may reasonably call: a failure of one of
@@ -161,17 +169,20 @@ class JudgeResults(NbGraderPreprocessor):
         answers = []
         for index, (_source, planned) in plan.items():
             cell = nb.cells[index]
+            error = _kernel_error(cell.get("outputs", []))
             try:
                 found = judging.payloads(cell.get("outputs", []))
-            except (wire.WireError, ValueError) as error:
+            except (wire.WireError, ValueError) as unreadable:
                 found = []
-                reason = f"results that could not be read ({error})"
+                reason = f"results that could not be read ({unreadable})"
             else:
-                reason = _kernel_error(cell.get("outputs", []))
-            judged[index] = ([judging.judge(p, found, submitter) for p in planned], reason)
+                reason = _reason(error)
+            verdicts = [judging.judge(p, found, submitter) for p in planned]
+            stopped = judging.stopped_cause(verdicts, error.get("ename") if error else None)
+            judged[index] = (verdicts, reason, stopped)
             answers += judging.quiz_values(planned, found)
         failed: dict[str, tuple[str, ...]] = {}
-        for verdicts, _ in judged.values():
+        for verdicts, _, _ in judged.values():
             for v in verdicts:
                 if not v.passed:
                     name = v.title.split(" · ")[0]
@@ -179,8 +190,11 @@ class JudgeResults(NbGraderPreprocessor):
         definitions = _definitions(nb)
         for cell in nb.cells:
             cell.metadata.pop(judging.MISTAKES_KEY, None)
-        for index, (verdicts, reason) in judged.items():
+            cell.metadata.pop(judging.STOPPED_KEY, None)
+        for index, (verdicts, reason, stopped) in judged.items():
             nb.cells[index].metadata[judging.MISTAKES_KEY] = judging.named_mistakes(verdicts)
+            if stopped is not None:
+                nb.cells[index].metadata[judging.STOPPED_KEY] = stopped
             verdicts = where_it_starts(verdicts, failed, definitions)
             nb.cells[index].outputs = verdict_outputs(verdicts, reason)
             nb.cells[index].source = plan[index][0]

@@ -71,16 +71,7 @@ from cnn_course.report.plots import (
     pass_rate_plot,
     score_plot,
 )
-from cnn_course.report.reading import (
-    ENGINE_TIMEOUT,
-    MISTAKE_LINE,
-    RAN_OUT_OF_CPU,
-    UNFINISHED_ERRORS,
-    collect_report,
-    diagnosed_mistakes,
-    outputs_text,
-    read_flags,
-)
+from cnn_course.report.reading import collect_report, diagnosed_mistakes, read_flags
 from cnn_course.report.results import (
     FLAGS_FILE,
     FULL_POINTS_SLACK,
@@ -103,20 +94,16 @@ from cnn_course.report.writing import ReportFiles, build_report, write_report
 __all__ = [
     "ASSIGNMENT_COLOURS",
     "CSS",
-    "ENGINE_TIMEOUT",
     "FLAGS_FILE",
     "FULL_POINTS_SLACK",
     "HTML_FILE",
     "LABEL_UNITS_PER_CHAR",
     "LONG_WORD",
     "LOW_PASS_RATE",
-    "MISTAKE_LINE",
     "PASS_RATES_PNG",
     "PERCENT_COLUMNS",
-    "RAN_OUT_OF_CPU",
     "REPORT_DIR",
     "SCORES_PNG",
-    "UNFINISHED_ERRORS",
     "CellPassRate",
     "CellResult",
     "CourseReport",
@@ -130,7 +117,6 @@ __all__ = [
     "build_report",
     "collect_report",
     "diagnosed_mistakes",
-    "outputs_text",
     "pass_rate_figure",
     "pass_rate_plot",
     "read_flags",

@@ -13,14 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+# Why a cell did not finish (GradingProblem.cause), as the judge recorded it.
+from cnn_course.grading.judging import CPU_LIMIT
+
 if TYPE_CHECKING:  # the report imports this module
     from cnn_course.grading.copying import CopyingSuspicion
     from cnn_course.report.results import Flag, GradingProblem, SubmissionResult
 
-# Why a cell did not finish (GradingProblem.cause). The probe's limit counts the CPU time
-# the student's code used, which a busy machine does not inflate: the code loops or is far
-# too slow. nbgrader's cell timeout counts wall time: a loop, or a machine too busy.
-CPU_LIMIT, WALL_CLOCK, KERNEL_LOST = "cpu limit", "wall clock", "kernel lost"
 
 # In order of urgency: a grade is missing, a grade may be wrong, a grade may be undeserved,
 # a grade is not complete yet.

@@ -22,12 +22,15 @@ from sqlalchemy.engine import make_url
 from cnn_course.course import course_directory
 from cnn_course.errors import CourseInputError
 from cnn_course.failures import recorded_failures
-from cnn_course.grading import MISTAKE_PREFIX
 from cnn_course.grading.copying import read_answers
-from cnn_course.grading.judging import MISTAKES_KEY
-from cnn_course.plugins.hide_hidden_tests import strip_ansi
-from cnn_course.plugins.judge_results import STOPPED_WITH
-from cnn_course.report.actions import CPU_LIMIT, KERNEL_LOST, WALL_CLOCK
+from cnn_course.grading.judging import (
+    CPU_LIMIT,
+    KERNEL_LOST,
+    MISTAKES_KEY,
+    STOPPED_KEY,
+    UNFINISHED_ERRORS,
+    WALL_CLOCK,
+)
 from cnn_course.report.results import (
     FLAGS_FILE,
     REPORT_DIR,
@@ -38,16 +41,12 @@ from cnn_course.report.results import (
     SubmissionResult,
 )
 
-# "  Likely mistake: channels padded too. Pad only the two spatial axes: ..."
-MISTAKE_LINE = re.compile(rf"^\s*{re.escape(MISTAKE_PREFIX)}\s*(?P<name>.+?)\.(?:\s|$)", re.M)
-# Errors nbgrader records when a cell did not finish: it was graded, but not on its merits.
-UNFINISHED_ERRORS = {
-    "CellTimeoutError": ("timed out", WALL_CLOCK),
-    "DeadKernelError": ("killed the kernel", KERNEL_LOST),
+# How the report words each reason a cell did not finish: it was graded, but not on its merits.
+STOPPED_HOW = {
+    WALL_CLOCK: "timed out",
+    KERNEL_LOST: "killed the kernel",
+    CPU_LIMIT: "ran out of CPU time",
 }
-# The judge's report on a student function the probe stopped (cnn_course.grading.check).
-ENGINE_TIMEOUT = re.compile(r"did not finish within [\d.]+ s")
-RAN_OUT_OF_CPU = "ran out of CPU time"
 
 
 def diagnosed_mistakes(cell: nbformat.NotebookNode) -> list[str]:
@@ -61,32 +60,14 @@ def diagnosed_mistakes(cell: nbformat.NotebookNode) -> list[str]:
     Returns
     -------
     list of str
-        What the judge recorded in the cell's metadata (:data:`MISTAKES_KEY`); for a
-        notebook graded before the judge recorded them, ``NAME`` of every
-        ``Likely mistake: NAME. advice`` line in its outputs.
+        What the judge recorded in the cell's metadata (:data:`MISTAKES_KEY`); never the
+        text a cell printed, which the student's code writes ("Likely mistake: ..."
+        printed by a student's function names nothing).
     """
-    recorded = cell.metadata.get(MISTAKES_KEY)
-    if isinstance(recorded, list):
-        return [name for name in recorded if isinstance(name, str)]
-    names: list[str] = []
-    for match in MISTAKE_LINE.finditer(outputs_text(cell)):
-        if match["name"] not in names:
-            names.append(match["name"])
-    return names
-
-
-def outputs_text(cell: nbformat.NotebookNode) -> str:
-    """What a cell showed: streams, error tracebacks (without colours) and plain results."""
-    parts = []
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream":
-            parts.append(output.text)
-        elif output.output_type == "error":
-            shown = "\n".join(output.get("traceback", [])) or output.get("evalue", "")
-            parts.append(strip_ansi(shown))
-        elif "data" in output:
-            parts.append(str(output.data.get("text/plain", "")))
-    return "\n".join(parts)
+    recorded = cell.metadata.get(MISTAKES_KEY, [])
+    if not isinstance(recorded, list):
+        return []
+    return [name for name in recorded if isinstance(name, str)]
 
 
 def _gradebook_url(coursedir: CourseDirectory) -> str:
@@ -165,19 +146,16 @@ def _why_not_graded(
 def _unfinished(cell: nbformat.NotebookNode) -> tuple[str, str] | None:
     """How a cell did not finish and why: ``(what, cause)``, or None if it finished.
 
-    nbgrader's timeout or a dead kernel (recorded by nbgrader, or named in the judge's
-    verdict on the cell), else the probe's CPU-time limit on a student function.
+    What the judge recorded in a test cell's metadata (:data:`STOPPED_KEY`: nbgrader's
+    timeout, a dead kernel, or the probe's CPU-time limit on a student function); for any
+    other cell, nbgrader's own error in its outputs. Never the text a cell printed, which
+    the student's code writes.
     """
-    for output in cell.get("outputs", []):
-        if output.get("ename") in UNFINISHED_ERRORS:
-            return UNFINISHED_ERRORS[output.ename]
-    text = outputs_text(cell)
-    for ename, found in UNFINISHED_ERRORS.items():
-        if f"{STOPPED_WITH}{ename}" in text:  # the judge's verdict on a cell that stopped
-            return found
-    if ENGINE_TIMEOUT.search(text):
-        return RAN_OUT_OF_CPU, CPU_LIMIT
-    return None
+    cause = cell.metadata.get(STOPPED_KEY)
+    if cause is None:
+        errors = (o.get("ename") for o in cell.get("outputs", []))
+        cause = next((UNFINISHED_ERRORS[e] for e in errors if e in UNFINISHED_ERRORS), None)
+    return (STOPPED_HOW[cause], cause) if cause in STOPPED_HOW else None
 
 
 def _read_notebook_results(
